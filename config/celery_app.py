@@ -1,0 +1,20 @@
+"""The Celery application. Periodic jobs are declared here, in code, in one place."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("council_registry")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Retry every notification that is still unsent (https://crontab.guru/#*/5_*_*_*_*).
+    "notification-sweep": {
+        "task": "core.tasks.notification_sweep",
+        "schedule": crontab(minute="*/5"),
+    },
+}

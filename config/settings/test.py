@@ -1,0 +1,22 @@
+"""The test suite: PostgreSQL by default, fast hashing, mail kept in memory."""
+
+import os
+
+from config.env import env
+from config.settings.base import *  # noqa: F403
+
+SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
+DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/council_registry")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+DATABASES["default"]["TEST"] = {"NAME": "test_council_registry"}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = ""
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+ACCOUNT_RATE_LIMITS = False
+# Playwright's sync API runs an event loop in the test thread; the ORM calls there are safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -1,0 +1,13 @@
+"""The URLconf. Every view declares its access rule (core.access); undeclared URLs are denied."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("portal.urls")),
+    path("apply/", include("registry.urls")),
+    path("staff/", include("registry.staff_urls")),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

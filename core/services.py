@@ -1,0 +1,126 @@
+"""Writes for shared pieces: the notification outbox and council configuration."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from core.models import Notification, User
+
+logger = logging.getLogger(__name__)
+
+
+def notification_queue(
+    *, recipient: User, kind: str, context: Mapping[str, Any] | None = None, to_email: str | None = None
+) -> Notification:
+    """Render a notification in the recipient's language and put it in the outbox.
+
+    The row commits with the caller's transaction; sending starts only after that commit, so a mail
+    or broker outage never fails the user's action and loses nothing.
+    """
+    from core.tasks import notification_send
+
+    language = recipient.preferred_language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        full_context = {"recipient": recipient, "site_name": _site_name(), **(context or {})}
+        subject = render_to_string(f"notifications/{kind}_subject.txt", full_context).strip()
+        body = render_to_string(f"notifications/{kind}_body.txt", full_context).strip() + "\n"
+    notification = Notification.objects.create(
+        recipient=recipient, to_email=to_email or recipient.email, subject=subject, body=body, kind=kind
+    )
+    transaction.on_commit(lambda: notification_send.delay(notification.pk))
+    return notification
+
+
+def _site_name() -> str:
+    from core.selectors import council_get
+
+    council = council_get()
+    return council.name if council is not None else "Council registry"
+
+
+@transaction.atomic
+def notification_deliver(*, notification_id: int) -> Notification | None:
+    """Send one pending notification. Returns None when another worker holds it or it is done."""
+    notification = (
+        Notification.objects.select_for_update(skip_locked=True)
+        .filter(pk=notification_id, status=Notification.Status.PENDING)
+        .first()
+    )
+    if notification is None:
+        return None
+    now = timezone.now()
+    notification.attempts += 1
+    notification.last_attempt_at = now
+    try:
+        send_mail(
+            notification.subject,
+            notification.body,
+            settings.DEFAULT_FROM_EMAIL,
+            [notification.to_email],
+            fail_silently=False,
+        )
+    except (smtplib.SMTPException, OSError) as exc:
+        notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if notification.attempts >= settings.COUNCIL_NOTIFICATION_MAX_ATTEMPTS:
+            notification.status = Notification.Status.FAILED
+        logger.warning("Notification %s not sent (attempt %s): %s", notification.pk, notification.attempts, exc)
+    else:
+        notification.status = Notification.Status.SENT
+        notification.sent_at = now
+        notification.last_error = ""
+    notification.save(update_fields=["attempts", "last_attempt_at", "status", "sent_at", "last_error", "updated_at"])
+    return notification
+
+
+def notification_sweep(*, limit: int = 500) -> int:
+    """Retry every pending notification not tried recently. Returns how many were sent."""
+    cutoff = timezone.now() - dt.timedelta(seconds=settings.COUNCIL_NOTIFICATION_RETRY_AFTER_SECONDS)
+    due_ids = list(
+        Notification.objects.filter(status=Notification.Status.PENDING)
+        .filter(Q(last_attempt_at__isnull=True, created_at__lte=cutoff) | Q(last_attempt_at__lte=cutoff))
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    sent = 0
+    for notification_id in due_ids:
+        delivered = notification_deliver(notification_id=notification_id)
+        if delivered is not None and delivered.status == Notification.Status.SENT:
+            sent += 1
+    return sent
+
+
+@transaction.atomic
+def configuration_save(*, actor: User | None, instance: Any, changed_fields: list[str], reason: str = "") -> Any:
+    """Save a configuration row edited in the admin (council settings, rules, categories) with its audit event."""
+    from django.forms.models import model_to_dict
+
+    from core.audit import audit_record
+
+    is_new = instance.pk is None
+    before: dict[str, Any] = {}
+    if not is_new:
+        stored = type(instance)._default_manager.get(pk=instance.pk)
+        before = {name: value for name, value in model_to_dict(stored).items() if name in changed_fields}
+    instance._change_reason = reason or ("created in admin" if is_new else "edited in admin")
+    instance.save()
+    after = {name: value for name, value in model_to_dict(instance).items() if is_new or name in changed_fields}
+    audit_record(
+        actor=actor,
+        action="configuration.created" if is_new else "configuration.changed",
+        obj=instance,
+        reason=instance._change_reason,
+        before=before,
+        after=after,
+    )
+    return instance

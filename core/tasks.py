@@ -1,0 +1,15 @@
+"""Celery tasks: thin, take ids, call one service."""
+
+from celery import shared_task
+
+from core import services
+
+
+@shared_task(name="core.tasks.notification_send", ignore_result=True)
+def notification_send(notification_id: int) -> None:
+    services.notification_deliver(notification_id=notification_id)
+
+
+@shared_task(name="core.tasks.notification_sweep", ignore_result=True)
+def notification_sweep() -> int:
+    return services.notification_sweep()

@@ -1,0 +1,188 @@
+"""Reads of the register, scoped to who is asking."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Prefetch, Q, QuerySet
+
+from core.db_functions import Fold, fold
+from core.models import AuditEvent, User
+from registry.filters import ApplicationQueueFilter
+from registry.models import Application, ApplicationDocument, InformationRequest, RegisterCategory, RegisterEntry
+from registry.numbers import looks_like_registration_number, normalise_registration_number
+
+
+def category_list_open() -> QuerySet[RegisterCategory]:
+    return RegisterCategory.objects.filter(is_open_for_applications=True).order_by("display_order", "name")
+
+
+# Applicant -------------------------------------------------------------------------------
+
+
+def application_list_for_applicant(*, user: User) -> QuerySet[Application]:
+    return Application.objects.filter(applicant=user).select_related("category").order_by("-created_at")
+
+
+def application_get_for_applicant(*, user: User, application_id: int) -> Application:
+    """The user's own application. Anyone else's id raises DoesNotExist (a 404), never a leak."""
+    return (
+        Application.objects.filter(applicant=user)
+        .select_related("category", "qualification_type", "register_entry")
+        .prefetch_related(
+            Prefetch("documents", queryset=ApplicationDocument.objects.order_by("created_at")),
+            Prefetch("information_requests", queryset=InformationRequest.objects.order_by("created_at")),
+        )
+        .get(pk=application_id)
+    )
+
+
+def application_document_get_for_applicant(*, user: User, application_id: int, document_id: int) -> ApplicationDocument:
+    return ApplicationDocument.objects.get(pk=document_id, application_id=application_id, application__applicant=user)
+
+
+# Staff -----------------------------------------------------------------------------------
+
+
+def application_queue(*, filters: dict[str, Any] | None = None, user: User | None = None) -> ApplicationQueueFilter:
+    """The review queue with its filters. Drafts are the applicant's own business and never listed."""
+    queryset = (
+        Application.objects.exclude(status=Application.Status.DRAFT)
+        .select_related("category", "assigned_to", "applicant")
+        .order_by("submitted_at", "id")
+    )
+    return ApplicationQueueFilter(filters, queryset=queryset, request_user=user)
+
+
+def application_get_for_staff(*, application_id: int) -> Application:
+    return (
+        Application.objects.exclude(status=Application.Status.DRAFT)
+        .select_related("category", "qualification_type", "assigned_to", "applicant", "recommended_by", "decided_by")
+        .prefetch_related(
+            Prefetch("documents", queryset=ApplicationDocument.objects.order_by("created_at")),
+            Prefetch(
+                "information_requests",
+                queryset=InformationRequest.objects.select_related("requested_by").order_by("created_at"),
+            ),
+        )
+        .get(pk=application_id)
+    )
+
+
+def application_document_get_for_staff(*, application_id: int, document_id: int) -> ApplicationDocument:
+    return ApplicationDocument.objects.exclude(application__status=Application.Status.DRAFT).get(
+        pk=document_id, application_id=application_id
+    )
+
+
+def reviewer_list() -> QuerySet[User]:
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(groups__permissions__codename="review_application", groups__permissions__content_type__app_label="registry")
+            | Q(is_superuser=True)
+        )
+        .distinct()
+        .order_by("email")
+    )
+
+
+def register_entry_get_for_staff(*, entry_id: int) -> RegisterEntry:
+    return RegisterEntry.objects.select_related("practitioner", "category", "application").get(pk=entry_id)
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    occurred_at: Any
+    actor: str
+    action: str
+    reason: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    source: str
+
+
+def record_timeline(*, entry: RegisterEntry) -> list[TimelineItem]:
+    """Everything that happened to an entry and its application: audit events and history rows, newest first."""
+    targets: list[tuple[Any, Any]] = [(RegisterEntry, entry.pk)]
+    if entry.application_id is not None:
+        targets.append((Application, entry.application_id))
+    condition = Q()
+    for model, pk in targets:
+        condition |= Q(object_type=ContentType.objects.get_for_model(model), object_id=str(pk))
+    events = [
+        TimelineItem(
+            occurred_at=event.occurred_at,
+            actor=event.actor_label,
+            action=event.action,
+            reason=event.reason,
+            before=event.before,
+            after=event.after,
+            source="audit",
+        )
+        for event in AuditEvent.objects.filter(condition).order_by("id")
+    ]
+    history = [
+        TimelineItem(
+            occurred_at=row.history_date,
+            actor=row.history_user.email if row.history_user is not None else "system",
+            action=f"history.{row.get_history_type_display().lower()}",
+            reason=row.history_change_reason or "",
+            before={},
+            after={"status": row.status},
+            source="history",
+        )
+        for row in entry.history.select_related("history_user").order_by("history_id")
+    ]
+    return sorted(itertools.chain(events, history), key=lambda item: item.occurred_at, reverse=True)
+
+
+# Public register ---------------------------------------------------------------------------
+
+
+def _public_entries() -> QuerySet[RegisterEntry]:
+    return RegisterEntry.objects.select_related("practitioner", "category").only(
+        "registration_number",
+        "status",
+        "registered_date",
+        "conditions",
+        "category__name",
+        "category__code",
+        "practitioner__given_names",
+        "practitioner__family_name",
+        "practitioner__previous_names",
+    )
+
+
+def public_register_search(
+    *, query: str, category_code: str = "", status: str = ""
+) -> tuple[QuerySet[RegisterEntry], str | None]:
+    """Search by registration number (exact, check digit verified) or by name, ignoring case and accents.
+
+    Returns the entries and, when the query looked like a number but was not a valid one, a message.
+    """
+    query = " ".join(query.split())
+    entries = _public_entries()
+    if category_code:
+        entries = entries.filter(category__code=category_code)
+    if status:
+        entries = entries.filter(status=status)
+    if not query:
+        return entries.none(), None
+    if looks_like_registration_number(query):
+        number = normalise_registration_number(query)
+        if number is None:
+            return entries.none(), "invalid-number"
+        return entries.filter(registration_number=number), None
+    entries = entries.alias(given_folded=Fold("practitioner__given_names"), family_folded=Fold("practitioner__family_name"))
+    for token in query.split(" ")[:6]:
+        folded = fold(token) or ""
+        entries = entries.filter(Q(given_folded__contains=folded) | Q(family_folded__contains=folded))
+    return entries.order_by("practitioner__family_name", "practitioner__given_names", "registration_number"), None
+
+
+def public_register_entry(*, registration_number: str) -> RegisterEntry:
+    return _public_entries().get(registration_number=registration_number)
