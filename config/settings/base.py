@@ -145,14 +145,24 @@ COUNCIL_UPLOAD_MAX_BYTES = env.int("COUNCIL_UPLOAD_MAX_BYTES", default=5 * 1024 
 DATA_UPLOAD_MAX_MEMORY_SIZE = COUNCIL_UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
-# EMAIL
+# EMAIL (Django's MAILERS)
 # ------------------------------------------------------------------------------
-EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env("DJANGO_EMAIL_HOST", default="localhost")
-EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
-EMAIL_FILE_PATH = env("DJANGO_EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-mail"))
-EMAIL_TIMEOUT = 10
+EMAIL_BACKEND_PATH = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+_MAIL_OPTIONS: dict[str, object] = {}
+if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
+    _MAIL_OPTIONS = {
+        "host": env("DJANGO_EMAIL_HOST", default="localhost"),
+        "port": env.int("DJANGO_EMAIL_PORT", default=25),
+        "username": env("DJANGO_EMAIL_HOST_USER", default=""),
+        "password": env("DJANGO_EMAIL_HOST_PASSWORD", default=""),
+        "use_tls": env.bool("DJANGO_EMAIL_USE_TLS", default=False),
+        "timeout": 10,
+    }
+elif EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend"):
+    _MAIL_OPTIONS = {"file_path": env("DJANGO_EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-mail"))}
+MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _MAIL_OPTIONS}}
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="registry@council.example")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # CELERY
 # ------------------------------------------------------------------------------

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Static checks, each of which must pass: lint, format, types, migrations, deploy settings.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+echo "== ruff check";  $BIN/ruff check .
+echo "== ruff format"; $BIN/ruff format --check .
+echo "== mypy";        $BIN/mypy .
+echo "== makemigrations --check"
+DJANGO_SETTINGS_MODULE=config.settings.local DATABASE_URL=sqlite:///:memory: \
+  $BIN/python manage.py makemigrations --check --dry-run
+echo "== check --deploy (production settings)"
+DJANGO_SETTINGS_MODULE=config.settings.production \
+  DJANGO_SECRET_KEY="ci-$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')" \
+  DJANGO_ALLOWED_HOSTS=registry.council.example DJANGO_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend \
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+  $BIN/python manage.py check --deploy --fail-level WARNING
