@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import ResolverMatch, reverse
 from django.utils.translation import gettext as _
+from django.views.defaults import permission_denied
 
 from core.roles import Role
 
@@ -78,9 +79,8 @@ _ALLAUTH_PUBLIC = {
     "account_reset_password_done",
     "account_reset_password_from_key",
     "account_reset_password_from_key_done",
-    "account_login_code_confirm",
+    "account_confirm_login_code",
     "mfa_authenticate",
-    "mfa_reauthenticate",
     "set_language",
 }
 _ALLAUTH_SIGNED_IN = {
@@ -88,6 +88,7 @@ _ALLAUTH_SIGNED_IN = {
     "account_change_password",
     "account_set_password",
     "account_reauthenticate",
+    "mfa_reauthenticate",
     "mfa_index",
     "mfa_activate_totp",
     "mfa_deactivate_totp",
@@ -120,6 +121,19 @@ def rule_for(match: ResolverMatch) -> Rule | None:
     return None
 
 
+ACCESS_REFUSED_HEADER = "X-Access-Refused"
+
+
+def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return permission_denied(request, PermissionDenied(message))
+
+
+def _refused(request: HttpRequest, rule_name: str, response: HttpResponse) -> HttpResponse:
+    """Mark a refusal made here (not by the view), so logs and tests can tell the two apart."""
+    response[ACCESS_REFUSED_HEADER] = rule_name
+    return response
+
+
 def session_used_mfa(request: HttpRequest) -> bool:
     from allauth.account.authentication import get_authentication_records
     from allauth.mfa.utils import is_mfa_enabled
@@ -145,15 +159,15 @@ class AccessRuleMiddleware:
         match = request.resolver_match
         rule = rule_for(match) if match is not None else None
         if rule is None:
-            raise PermissionDenied(_("This page is not available."))
+            return _refused(request, "undeclared", _forbidden(request, _("This page is not available.")))
         if not rule.login_required:
             return None
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("account_login"))
+            return _refused(request, rule.name, redirect_to_login(request.get_full_path(), reverse("account_login")))
         if not rule.permits(request.user):
-            raise PermissionDenied(_("You do not have permission to open this page."))
+            return _refused(request, rule.name, _forbidden(request, _("You do not have permission to open this page.")))
         if rule.mfa_required and not session_used_mfa(request):
-            return self._refuse_without_mfa(request)
+            return _refused(request, rule.name, self._refuse_without_mfa(request))
         return None
 
     @staticmethod

@@ -1,6 +1,10 @@
 """Council configuration in the admin. Business actions are never done here."""
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.contrib.sites.models import Site
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.models import AuditEvent, Council, Notification, RuleSet
@@ -36,6 +40,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
 
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
 
@@ -51,3 +58,13 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+# Roles, email addresses and authenticators change only through services and allauth's own flows,
+# which audit them; the admin offers no way round.
+for model in (Group, Site, EmailAddress, Authenticator):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)

@@ -58,7 +58,27 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.CPD_OFFICER: frozenset({"core.access_staff_area"}),
     Role.CONDUCT_OFFICER: frozenset({"core.access_staff_area", "registry.view_register_record"}),
     Role.HEARING_PANEL: frozenset({"core.access_staff_area"}),
-    Role.COUNCIL_ADMIN: frozenset({"core.access_staff_area", "core.edit_council_rules"}),
+    Role.COUNCIL_ADMIN: frozenset(
+        {
+            "core.access_staff_area",
+            "core.edit_council_rules",
+            # The admin's own model permissions, for the configuration it edits.
+            *(
+                f"{app}.{verb}_{model}"
+                for app, model in (
+                    ("core", "council"),
+                    ("core", "ruleset"),
+                    ("registry", "registercategory"),
+                    ("registry", "qualificationtype"),
+                    ("registry", "institution"),
+                    ("registry", "programme"),
+                )
+                for verb in ("view", "add", "change")
+            ),
+            "core.view_auditevent",
+            "core.view_notification",
+        }
+    ),
     Role.EMPLOYER_USER: frozenset(),
     Role.CPD_PROVIDER_USER: frozenset(),
 }

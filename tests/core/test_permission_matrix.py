@@ -1,0 +1,287 @@
+"""The permission matrix: every URL in the URLconf, against every kind of client.
+
+The expected access below is written out independently of core.access, so the test checks the
+declared rules rather than repeating them. A URL with no declared rule, or missing from this
+table, fails the test: adding a URL means saying who may use it, here and in the view.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+
+from core.access import ACCESS_REFUSED_HEADER, rule_for
+from core.models import AuditEvent, Notification
+from core.roles import Role
+from registry.models import Application, ApplicationDocument, InformationRequest, RegisterEntry
+from registry.services import application_decide
+from tests import factories
+from tests.conftest import mfa_login
+
+pytestmark = pytest.mark.django_db
+
+ANONYMOUS = "anonymous"
+PRACTITIONER = "practitioner"
+OWNER = "owner"  # the practitioner whose application the URL names
+EMPLOYER = Role.EMPLOYER_USER.value
+PROVIDER = Role.CPD_PROVIDER_USER.value
+STAFF = {role.value for role in Role if role not in (Role.EMPLOYER_USER, Role.CPD_PROVIDER_USER)}
+CLIENTS = [ANONYMOUS, PRACTITIONER, OWNER, EMPLOYER, PROVIDER, *sorted(STAFF)]
+SIGNED_IN = set(CLIENTS) - {ANONYMOUS}
+EVERYONE = set(CLIENTS)
+REVIEWERS = {Role.REGISTRATION_OFFICER.value, Role.REGISTRAR.value}
+# Applicant pages are open to every signed-in user; someone else's application id is a 404 from the selector.
+ALL_APPLICANTS = SIGNED_IN
+
+# Who may pass each URL's gate, by URL name pattern (first match wins).
+EXPECTED: list[tuple[str, set[str]]] = [
+    ("portal:*", EVERYONE),
+    ("registry:*", SIGNED_IN),
+    ("staff:dashboard", STAFF),
+    ("staff:application-assign", {Role.REGISTRAR.value}),
+    ("staff:application-decide", {Role.REGISTRAR.value}),
+    ("staff:register-status-change", {Role.REGISTRAR.value}),
+    ("staff:register-record", {*REVIEWERS, Role.CONDUCT_OFFICER.value}),
+    ("staff:application-*", REVIEWERS),
+    ("admin:*", {Role.COUNCIL_ADMIN.value}),
+    ("set_language", EVERYONE),
+    ("account_email", SIGNED_IN),
+    ("account_change_password", SIGNED_IN),
+    ("account_set_password", SIGNED_IN),
+    ("account_reauthenticate", SIGNED_IN),
+    ("account_*", EVERYONE),
+    ("mfa_authenticate", EVERYONE),
+    ("mfa_*", SIGNED_IN),
+]
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    pattern: str
+    kwarg_names: tuple[str, ...]
+
+
+def _walk(patterns: list[Any], namespaces: tuple[str, ...] = (), prefix: str = "") -> Iterator[Route]:
+    for item in patterns:
+        if isinstance(item, URLResolver):
+            extra = (item.namespace,) if item.namespace else ()
+            yield from _walk(item.url_patterns, namespaces + extra, prefix + str(item.pattern))
+        elif isinstance(item, URLPattern):
+            pattern = prefix + str(item.pattern)
+            name = ":".join((*namespaces, item.name or f"<unnamed {pattern}>"))
+            yield Route(name, pattern, tuple(item.pattern.regex.groupindex))
+
+
+ROUTES = sorted(_walk(get_resolver().url_patterns), key=lambda route: route.name)
+
+
+def _expected(name: str) -> set[str] | None:
+    for pattern, allowed in EXPECTED:
+        if fnmatch.fnmatchcase(name, pattern):
+            return allowed
+    return None
+
+
+@pytest.fixture
+def world(categories: Any) -> dict[str, Any]:
+    """An application in review, an approved entry, and a signed-in client for every kind of user."""
+    registrar = factories.staff_user(Role.REGISTRAR)
+    owner = factories.UserFactory()
+    application = factories.application_in_review(
+        applicant=owner, category=categories["social-worker"], registrar=registrar
+    )
+    approved_owner = factories.UserFactory()
+    approved = factories.application_in_review(
+        applicant=approved_owner, category=categories["social-worker"], registrar=registrar
+    )
+    application_decide(actor=registrar, application=approved, approve=True, reason="")
+    entry = RegisterEntry.objects.get(application=approved)
+    clients: dict[str, Client] = {ANONYMOUS: Client()}
+    for label in CLIENTS[1:]:
+        if label == OWNER:
+            user = owner
+        elif label == PRACTITIONER:
+            user = factories.UserFactory()
+        elif label in STAFF:
+            user = factories.staff_user(Role(label), is_staff=label == Role.COUNCIL_ADMIN.value)
+        else:
+            user = factories.UserFactory()
+            user.groups.add(Group.objects.get(name=label))
+        clients[label] = mfa_login(Client(), user)
+    document = ApplicationDocument.objects.filter(application=application).first()
+    assert document is not None
+    return {"clients": clients, "application": application, "document": document, "entry": entry}
+
+
+def _concrete_path(route: Route, kwargs: dict[str, Any]) -> str:
+    """A real path for a route: converters and named groups filled in, unnamed groups given "1"."""
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda found: str(kwargs[found.group(1)]), route.pattern)
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda found: str(kwargs[found.group(1)]), path)
+    path = re.sub(r"\([^)]*\)", "1", path)
+    return "/" + path.replace("^", "").replace("$", "")
+
+
+def _sample_kwargs(route: Route, world: dict[str, Any]) -> dict[str, Any]:
+    samples: dict[str, Any] = {
+        "application_id": world["application"].pk,
+        "document_id": world["document"].pk,
+        "entry_id": world["entry"].pk,
+        "registration_number": world["entry"].registration_number,
+        "step": "personal",
+        "key": "not-a-real-key",
+        "uidb36": "1",
+        "app_label": "registry",
+        "object_id": str(world["application"].pk),
+        "content_type_id": "1",
+        "url": "nothing",
+    }
+    return {name: samples[name] for name in route.kwarg_names}
+
+
+def _passed_gate(response: Any) -> bool:
+    """True when the access rule let the request through to the view (which may still refuse it)."""
+    refused = ACCESS_REFUSED_HEADER in response
+    if refused:
+        # A refusal gives nothing away: a 403 page, or a redirect to sign in / set up MFA.
+        assert response.status_code in (HTTPStatus.FORBIDDEN, HTTPStatus.FOUND)
+        if response.status_code == HTTPStatus.FOUND:
+            location = response["Location"]
+            assert location.startswith((reverse("account_login"), reverse("mfa_activate_totp"))), location
+    return not refused
+
+
+def _state() -> tuple[Any, ...]:
+    return (
+        AuditEvent.objects.count(),
+        Notification.objects.count(),
+        tuple(Application.objects.order_by("pk").values_list("status", "assigned_to", "recommendation")),
+        tuple(RegisterEntry.objects.order_by("pk").values_list("status", "conditions")),
+        InformationRequest.objects.count(),
+        ApplicationDocument.objects.count(),
+    )
+
+
+def test_every_url_declares_a_rule_and_an_expected_audience() -> None:
+    undeclared = []
+    unexpected = []
+    for route in ROUTES:
+        kwargs = {name: "registry" if name == "app_label" else "1" for name in route.kwarg_names}
+        match = resolve(_concrete_path(route, kwargs))
+        if rule_for(match) is None:
+            undeclared.append(route.name)
+        if _expected(route.name) is None:
+            unexpected.append(route.name)
+    assert undeclared == []
+    assert unexpected == []
+
+
+def test_the_matrix_walks_every_kind_of_route() -> None:
+    names = {route.name for route in ROUTES}
+    assert len(ROUTES) > 100
+    assert {"portal:register-search", "registry:application-check", "staff:application-decide", "admin:index"} <= names
+
+
+@pytest.mark.parametrize("part", ["admin", "site"])
+def test_every_route_admits_exactly_its_audience(part: str, world: dict[str, Any]) -> None:
+    # given every route and a signed-in client of every kind (one world per half, so the walk stays fast)
+    mismatches: dict[str, dict[str, set[str]]] = {}
+    for route in ROUTES:
+        if route.name.startswith("admin:") != (part == "admin"):
+            continue
+        allowed = _expected(route.name)
+        assert allowed is not None, f"{route.name} has no expected audience"
+        url = _concrete_path(route, _sample_kwargs(route, world))
+        # when each client asks for it
+        admitted = {label for label, client in world["clients"].items() if _passed_gate(client.get(url))}
+        # then exactly the expected audience gets past the gate
+        if admitted != allowed:
+            mismatches[route.name] = {"admitted but not expected": admitted - allowed, "refused": allowed - admitted}
+    assert mismatches == {}
+
+
+MUTATING = [
+    ("staff:application-assign", {"officer": "1"}),
+    ("staff:application-request-information", {"message": "Send your transcript"}),
+    ("staff:application-recommend", {"recommendation": "APPROVE", "note": ""}),
+    ("staff:application-decide", {"decision": "APPROVE", "reason": ""}),
+    ("staff:register-status-change", {"status": "SUSPENDED", "reason": "Interim order"}),
+    ("registry:application-withdraw", {"reason": "changed my mind"}),
+    ("registry:application-respond", {"response": "here it is"}),
+    ("registry:application-step", {"phone": "0123"}),
+    ("registry:application-check", {}),
+]
+
+
+def test_the_wrong_clients_change_nothing(world: dict[str, Any]) -> None:
+    for name, data in MUTATING:
+        _assert_wrong_clients_change_nothing(name, data, world)
+
+
+def _assert_wrong_clients_change_nothing(name: str, data: dict[str, str], world: dict[str, Any]) -> None:
+    # given every client that may not use this action (for applicant actions: everyone but the owner)
+    route = next(route for route in ROUTES if route.name == name)
+    url = _concrete_path(route, _sample_kwargs(route, world))
+    allowed = _expected(name)
+    assert allowed is not None
+    if name.startswith("registry:"):
+        allowed = {OWNER}
+    before = _state()
+    for label, client in world["clients"].items():
+        if label in allowed:
+            continue
+        # when it posts the action
+        response = client.post(url, data)
+        # then it is refused, and nothing changed
+        assert response.status_code in (HTTPStatus.FORBIDDEN, HTTPStatus.FOUND, HTTPStatus.NOT_FOUND), (name, label)
+        if response.status_code == HTTPStatus.FOUND:
+            assert response["Location"].startswith(reverse("account_login")), label
+        if label not in ALL_APPLICANTS:
+            assert ACCESS_REFUSED_HEADER in response, label
+        assert _state() == before, label
+
+
+STAFF_ROUTES = [route for route in ROUTES if route.name.startswith(("staff:", "admin:"))]
+
+
+def test_staff_pages_refuse_staff_without_mfa(categories: Any) -> None:
+    # given, for each staff area, a member of staff with no authenticator, and one whose session did not use it
+    people = {}
+    for area, role in (("staff:", Role.REGISTRAR), ("admin:", Role.COUNCIL_ADMIN)):
+        no_authenticator = factories.UserFactory(is_staff=True)
+        no_authenticator.groups.add(Group.objects.get(name=role.value))
+        people[area] = (no_authenticator, factories.staff_user(role, is_staff=True))
+    with_authenticator = people["staff:"][1]
+    entry_world = {
+        "application": factories.application_in_review(
+            applicant=factories.UserFactory(), category=categories["social-worker"], registrar=with_authenticator
+        )
+    }
+    entry_world["document"] = entry_world["application"].documents.first()
+    application_decide(actor=with_authenticator, application=entry_world["application"], approve=True, reason="")
+    entry_world["entry"] = RegisterEntry.objects.get(application=entry_world["application"])
+    for route in STAFF_ROUTES:
+        url = _concrete_path(route, _sample_kwargs(route, entry_world))
+        without_app, with_app = people["admin:" if route.name.startswith("admin:") else "staff:"]
+        # when each signs in with a password only and opens a staff page
+        no_app = Client()
+        no_app.force_login(without_app)
+        password_only = Client()
+        password_only.force_login(with_app)
+        first = no_app.get(url)
+        second = password_only.get(url)
+        # then the first is sent to set up an authenticator, the second signed out and sent to sign in
+        assert first.status_code == HTTPStatus.FOUND, route.name
+        assert first["Location"] == reverse("mfa_activate_totp"), route.name
+        assert second.status_code == HTTPStatus.FOUND, route.name
+        assert second["Location"].startswith(reverse("account_login")), route.name
+        assert "_auth_user_id" not in password_only.session, route.name
