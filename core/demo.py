@@ -194,7 +194,7 @@ def _logger_level(name: str, level: int) -> Iterator[None]:
 
 def _counts() -> dict[str, dict[str, int]]:
     def by_status(model: type[models.Model]) -> dict[str, int]:
-        rows = model._default_manager.values_list("status").annotate(n=models.Count("pk"))
+        rows = model._default_manager.order_by().values_list("status").annotate(n=models.Count("pk"))
         return dict(sorted(rows))
 
     return {"entry_counts": by_status(RegisterEntry), "application_counts": by_status(Application)}
@@ -597,8 +597,14 @@ class _Seeder:
             if role in STAFF_ROLES:
                 TOTP.activate(user, generate_totp_secret())
             self.accounts[local] = user
-        self.registrar = self.accounts["registrar"]
-        self.officer = self.accounts["registration-officer"]
+
+    @property
+    def registrar(self) -> User:
+        return self.accounts["registrar"]
+
+    @property
+    def officer(self) -> User:
+        return self.accounts["registration-officer"]
 
     # People.
 
@@ -717,7 +723,7 @@ class _Seeder:
         for index, person in enumerate(people):
             user = self.accounts["practitioner"] if index == 0 else None
             application = self._draft(person, user=user)
-            self._in_review(application, recommend=True)
+            self._in_review(application, recommend=index % 3 == 0)
             registry.application_decide(
                 actor=self.registrar, application=application, approve=True, reason="Meets the category's requirements."
             )

@@ -38,7 +38,8 @@ def notification_queue(
     notification = Notification.objects.create(
         recipient=recipient, to_email=to_email or recipient.email, subject=subject, body=body, kind=kind
     )
-    transaction.on_commit(lambda: notification_send.delay(notification.pk))
+    # robust: if the broker is down, the error is logged and the periodic sweep sends it later.
+    transaction.on_commit(lambda: notification_send.delay(notification.pk), robust=True)
     return notification
 
 
@@ -71,10 +72,12 @@ def notification_deliver(*, notification_id: int) -> Notification | None:
             fail_silently=False,
         )
     except (smtplib.SMTPException, OSError) as exc:
-        notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if notification.attempts >= settings.COUNCIL_NOTIFICATION_MAX_ATTEMPTS:
-            notification.status = Notification.Status.FAILED
-        logger.warning("Notification %s not sent (attempt %s): %s", notification.pk, notification.attempts, exc)
+        # Mail server trouble: worth retrying later.
+        _record_failure(notification, exc)
+    except Exception as exc:
+        # Anything else (a bad address, a backend bug) is recorded too, so the row can't retry forever unseen.
+        logger.exception("Notification %s failed unexpectedly", notification.pk)
+        _record_failure(notification, exc)
     else:
         notification.status = Notification.Status.SENT
         notification.sent_at = now
@@ -83,7 +86,14 @@ def notification_deliver(*, notification_id: int) -> Notification | None:
     return notification
 
 
-def notification_sweep(*, limit: int = 500) -> int:
+def _record_failure(notification: Notification, exc: Exception) -> None:
+    notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if notification.attempts >= settings.COUNCIL_NOTIFICATION_MAX_ATTEMPTS:
+        notification.status = Notification.Status.FAILED
+    logger.warning("Notification %s not sent (attempt %s): %s", notification.pk, notification.attempts, exc)
+
+
+def notification_sweep(*, limit: int = 100) -> int:
     """Retry every pending notification not tried recently. Returns how many were sent."""
     cutoff = timezone.now() - dt.timedelta(seconds=settings.COUNCIL_NOTIFICATION_RETRY_AFTER_SECONDS)
     due_ids = list(

@@ -10,6 +10,6 @@ def notification_send(notification_id: int) -> None:
     services.notification_deliver(notification_id=notification_id)
 
 
-@shared_task(name="core.tasks.notification_sweep", ignore_result=True)
+@shared_task(name="core.tasks.notification_sweep", ignore_result=True, soft_time_limit=280, time_limit=300)
 def notification_sweep() -> int:
     return services.notification_sweep()

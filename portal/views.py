@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.db import transaction
 from django.views.decorators.http import require_GET
 
 from core.access import PUBLIC, access
@@ -18,6 +19,7 @@ RESULTS_PER_PAGE = 25
 
 
 @access(PUBLIC)
+@transaction.non_atomic_requests  # read-only: no transaction round trips on the hottest pages
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     categories = selectors.category_list_open()
@@ -25,6 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @access(PUBLIC)
+@transaction.non_atomic_requests  # read-only: no transaction round trips on the hottest pages
 @require_GET
 def register_search(request: HttpRequest) -> HttpResponse:
     categories = list(selectors.category_list_open())
@@ -53,6 +56,7 @@ def register_search(request: HttpRequest) -> HttpResponse:
 
 
 @access(PUBLIC)
+@transaction.non_atomic_requests  # read-only: no transaction round trips on the hottest pages
 @require_GET
 def register_record(request: HttpRequest, registration_number: str) -> HttpResponse:
     try:

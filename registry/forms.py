@@ -12,6 +12,11 @@ from registry.models import Application, ApplicationDocument, QualificationType,
 from registry.services import STAFF_SETTABLE_ENTRY_STATUSES
 
 
+def _name_label(obj: Any) -> str:
+    """Choices show the name people know, not the model's "#pk name" identity string."""
+    return str(obj.name)
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -32,6 +37,7 @@ class CategoryChoiceForm(forms.Form):
     def __init__(self, *args: Any, categories: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = categories  # type: ignore[attr-defined]
+        self.fields["category"].label_from_instance = _name_label  # type: ignore[attr-defined]
 
 
 class PersonalDetailsForm(forms.ModelForm):
@@ -77,6 +83,7 @@ class QualificationForm(forms.ModelForm):
         accepted = category.accepted_qualification_types.all()
         field = self.fields["qualification_type"]
         field.queryset = accepted if accepted.exists() else QualificationType.objects.all()  # type: ignore[attr-defined]
+        field.label_from_instance = _name_label  # type: ignore[attr-defined]
         for name in self.fields:
             self.fields[name].required = True
         field.error_messages["required"] = _("Select your qualification.")

@@ -195,12 +195,14 @@ def application_document_add(
         raise InvalidTransition(_("Documents can only be added to a draft, or when information is requested."))
     if kind not in ApplicationDocument.Kind.values:
         raise ApplicationError(_("Choose what kind of document this is."))
+    original_name = (uploaded.name or "upload")[:255]
+    # Stored under a name we choose, with the extension of its real type.
     uploaded.name = f"{application.pk}-{kind.lower()}.{checked.extension}"
     document = ApplicationDocument(
         application=application,
         kind=kind,
         file=uploaded,
-        original_name=(getattr(uploaded, "_original_name", None) or uploaded.name)[:255],
+        original_name=original_name,
         content_type=checked.content_type,
         size_bytes=checked.size_bytes,
         sha256=checked.sha256,

@@ -13,5 +13,6 @@ echo "== check --deploy (production settings)"
 DJANGO_SETTINGS_MODULE=config.settings.production \
   DJANGO_SECRET_KEY="ci-$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')" \
   DJANGO_ALLOWED_HOSTS=registry.council.example DJANGO_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend \
+  CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
   $BIN/python manage.py check --deploy --fail-level WARNING

@@ -10,6 +10,12 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Production runs real workers: a missing broker must fail loudly, not run tasks inside web requests.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL")
+CELERY_TASK_ALWAYS_EAGER = False
+# A shared cache, so rate limits (sign-in attempts) count across every gunicorn process.
+CACHES = {"default": env.cache("DJANGO_CACHE_URL", default=CELERY_BROKER_URL.replace("/0", "/1"))}
+
 # Mail must be configured explicitly in production (e.g. the SMTP backend with DJANGO_EMAIL_HOST...).
 env("DJANGO_EMAIL_BACKEND")
 STORAGES = {

@@ -9,11 +9,12 @@ without its accents. axe-core checks every page state on the way.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core import mail
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from core.models import AuditEvent, Notification, User
 from core.roles import Role
@@ -31,7 +32,7 @@ CONFIRM_LINK = re.compile(r"https?://\S+/accounts/confirm-email/\S+/")
 REGISTRATION_NUMBER = re.compile(r"\bSW-[0-9A-Z-]+\b")
 
 
-def _status(page: Page) -> Any:
+def _status(page: Page) -> Locator:
     return page.locator("#application-status")
 
 
@@ -57,7 +58,7 @@ def _sign_up_and_confirm(page: Page, axe_audit: AxeAudit) -> None:
     axe_audit.check(page, "home, signed in")
 
 
-def _apply(page: Page, axe_audit: AxeAudit, identity_pdf: Any, degree_pdf: Any) -> str:
+def _apply(page: Page, axe_audit: AxeAudit, identity_pdf: Path, degree_pdf: Path) -> str:
     page.goto("/apply/new/")
     axe_audit.check(page, "start application")
     expect(page.locator(".govuk-radios__label")).to_have_text(["Social worker", "Social auxiliary worker"])
@@ -137,7 +138,7 @@ def _open_case(page: Page, axe_audit: AxeAudit, reference: str, label: str) -> s
 
 @pytest.mark.django_db(transaction=True)
 def test_application_journey_from_sign_up_to_public_register(
-    live_server: Any, open_page: Any, axe_audit: AxeAudit, page_problems: PageProblems, tmp_path: Any
+    live_server: Any, open_page: Any, axe_audit: AxeAudit, page_problems: PageProblems, tmp_path: Path
 ) -> None:
     # given the council, its categories, a registration officer and a registrar with authenticator apps
     factories.council_create()
