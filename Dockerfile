@@ -40,6 +40,7 @@ RUN mkdir -p locale \
     DJANGO_ALLOWED_HOSTS=localhost \
     DATABASE_URL=sqlite:///:memory: \
     DJANGO_EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend \
+    CELERY_BROKER_URL=redis://build.invalid:6379/0 \
     sh -c "python manage.py compilemessages -v 0 && python manage.py collectstatic --noinput -v 0" \
  && python -m compileall -q .
 

@@ -26,7 +26,8 @@ _CHAIN_LOCK_KEY = 7_310_001
 
 def _jsonable(value: Mapping[str, Any] | None) -> dict[str, Any]:
     """Round-trip through JSON so what we hash is exactly what the database gives back."""
-    return json.loads(json.dumps(dict(value or {}), default=str, sort_keys=True))
+    normalised: dict[str, Any] = json.loads(json.dumps(dict(value or {}), default=str, sort_keys=True))
+    return normalised
 
 
 def event_hash(

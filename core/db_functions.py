@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import CharField, Func
 
 # Letters that do not decompose under NFKD but that unaccent folds (the common Latin ones).
-_EXTRA_FOLDS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l", "ı": "i"})
+_EXTRA_FOLDS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l", "\u0131": "i"})
 
 
 def fold(value: str | None) -> str | None:

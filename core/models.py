@@ -62,14 +62,15 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects: ClassVar[EmailUserManager] = EmailUserManager()  # type: ignore[assignment]
+    objects: ClassVar[EmailUserManager] = EmailUserManager()
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.email}"
+        # The email is unique, and allauth shows this string to the person ("Signed in as ...").
+        return self.email
 
     @property
     def display_name(self) -> str:
@@ -89,7 +90,9 @@ class Council(TimeStampedModel):
     short_name = models.CharField(_("short name"), max_length=40)
     currency = models.CharField(_("currency"), max_length=3, help_text=_("ISO 4217 code, e.g. ZAR."))
     time_zone = models.CharField(_("time zone"), max_length=64, validators=[_validate_time_zone])
-    languages = models.JSONField(_("languages offered"), default=list, help_text=_('Language codes, e.g. ["en", "es"].'))
+    languages = models.JSONField(
+        _("languages offered"), default=list, help_text=_('Language codes, e.g. ["en", "es"].')
+    )
     public_register_shows_previous_names = models.BooleanField(_("publish previous names"), default=False)
     contact_email = models.EmailField(_("contact email"), blank=True)
     history = HistoricalRecords()

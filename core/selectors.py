@@ -16,7 +16,7 @@ def council_get() -> Council | None:
 def council_languages(*, council: Council | None) -> list[tuple[str, str]]:
     """The languages the council offers, in the order of settings.LANGUAGES."""
     offered = set(council.languages) if council is not None and council.languages else None
-    return [(code, name) for code, name in settings.LANGUAGES if offered is None or code in offered]
+    return [(code, str(name)) for code, name in settings.LANGUAGES if offered is None or code in offered]
 
 
 def ruleset_in_force(*, on_date: dt.date) -> RuleSet | None:

@@ -46,7 +46,7 @@ class ApplicationQueueFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, request_user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.request_user = request_user
-        self.form.fields["category"].label_from_instance = lambda category: category.name  # type: ignore[attr-defined]
+        self.form.fields["category"].label_from_instance = lambda category: category.name
 
     def filter_age(self, queryset: QuerySet[Application], name: str, value: str) -> QuerySet[Application]:
         cutoff = timezone.now() - dt.timedelta(days=int(value))

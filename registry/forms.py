@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import User
 from registry.models import Application, ApplicationDocument, QualificationType, RegisterCategory, RegisterEntry, Sector
 from registry.services import STAFF_SETTABLE_ENTRY_STATUSES
 
@@ -171,7 +172,9 @@ class WithdrawForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    officer = forms.ModelChoiceField(label=_("Assign to"), queryset=None, empty_label=None)  # type: ignore[arg-type]
+    officer: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Assign to"), queryset=User.objects.none(), empty_label=None
+    )
 
     def __init__(self, *args: Any, officers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -232,15 +235,22 @@ class DecisionForm(forms.Form):
 class StatusChangeForm(forms.Form):
     status = forms.ChoiceField(
         label=_("New status"),
-        choices=[(value, label) for value, label in RegisterEntry.Status.choices if value in STAFF_SETTABLE_ENTRY_STATUSES],
+        choices=[
+            (value, label) for value, label in RegisterEntry.Status.choices if value in STAFF_SETTABLE_ENTRY_STATUSES
+        ],
         error_messages={"invalid_choice": _("Choose one of the statuses listed.")},
     )
     conditions = forms.CharField(
-        label=_("Conditions"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000,
+        label=_("Conditions"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=5000,
         help_text=_("Only for registration with conditions. Shown on the public register."),
     )
     reason = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
         error_messages={"required": _("Give the reason for this change of status.")},
     )
 

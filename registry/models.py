@@ -89,7 +89,9 @@ class Institution(TimeStampedModel):
         verbose_name = _("institution")
         verbose_name_plural = _("institutions")
         ordering = ("name",)
-        constraints: ClassVar = [models.UniqueConstraint(fields=["name", "country"], name="registry_institution_unique")]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["name", "country"], name="registry_institution_unique")
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.name}"
@@ -222,7 +224,9 @@ class Employment(TimeStampedModel):
         constraints: ClassVar = [
             models.CheckConstraint(condition=Q(sector__in=Sector.values), name="registry_employment_sector_valid"),
             models.CheckConstraint(
-                condition=Q(end_date__isnull=True) | Q(start_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
                 name="registry_employment_dates_ordered",
             ),
         ]
@@ -297,13 +301,15 @@ class Application(TimeStampedModel):
         constraints: ClassVar = [
             _status_in(ApplicationStatus, "registry_application_status_valid"),
             models.CheckConstraint(
-                condition=Q(recommendation__in=["", "APPROVE", "REFUSE"]), name="registry_application_recommendation_valid"
+                condition=Q(recommendation__in=["", "APPROVE", "REFUSE"]),
+                name="registry_application_recommendation_valid",
             ),
             models.CheckConstraint(
                 condition=~Q(status="REFUSED") | ~Q(decision_reason=""), name="registry_application_refusal_has_reasons"
             ),
             models.CheckConstraint(
-                condition=~Q(status__in=["APPROVED", "REFUSED"]) | Q(decided_at__isnull=False, decided_by__isnull=False),
+                condition=~Q(status__in=["APPROVED", "REFUSED"])
+                | Q(decided_at__isnull=False, decided_by__isnull=False),
                 name="registry_application_decision_recorded",
             ),
             models.CheckConstraint(
@@ -352,7 +358,9 @@ class ApplicationDocument(TimeStampedModel):
         verbose_name_plural = _("application documents")
         ordering = ("created_at",)
         constraints: ClassVar = [
-            models.CheckConstraint(condition=Q(kind__in=["IDENTITY", "DEGREE", "TRANSCRIPT", "OTHER"]), name="registry_document_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["IDENTITY", "DEGREE", "TRANSCRIPT", "OTHER"]), name="registry_document_kind_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(content_type__in=["application/pdf", "image/jpeg", "image/png"]),
                 name="registry_document_type_accepted",

@@ -82,7 +82,10 @@ def reviewer_list() -> QuerySet[User]:
     return (
         User.objects.filter(is_active=True)
         .filter(
-            Q(groups__permissions__codename="review_application", groups__permissions__content_type__app_label="registry")
+            Q(
+                groups__permissions__codename="review_application",
+                groups__permissions__content_type__app_label="registry",
+            )
             | Q(is_superuser=True)
         )
         .distinct()
@@ -177,7 +180,9 @@ def public_register_search(
         if number is None:
             return entries.none(), "invalid-number"
         return entries.filter(registration_number=number), None
-    entries = entries.alias(given_folded=Fold("practitioner__given_names"), family_folded=Fold("practitioner__family_name"))
+    entries = entries.alias(
+        given_folded=Fold("practitioner__given_names"), family_folded=Fold("practitioner__family_name")
+    )
     for token in query.split(" ")[:6]:
         folded = fold(token) or ""
         entries = entries.filter(Q(given_folded__contains=folded) | Q(family_folded__contains=folded))

@@ -156,7 +156,9 @@ def application_save_draft(*, actor: User, application: Application, data: Mappi
     """Save answers from one step of the form. Only draft applications can be edited."""
     unknown = set(data) - APPLICATION_DRAFT_FIELDS
     if unknown:
-        raise ApplicationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+        raise ApplicationError(
+            _("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     application = _lock_application(application.pk)
     _require_applicant(application, actor)
     if application.status != AppStatus.DRAFT:
@@ -234,9 +236,11 @@ def application_problems(application: Application) -> list[str]:
     if application.qualification_awarded_date is None:
         problems.append(_("Enter the date your qualification was awarded."))
     kinds = {document.kind for document in application.documents.all()}
-    for required in REQUIRED_DOCUMENT_KINDS:
-        if required not in kinds:
-            problems.append(_("Upload your %(document)s.") % {"document": required.label.lower()})
+    problems.extend(
+        _("Upload your %(document)s.") % {"document": required.label.lower()}
+        for required in REQUIRED_DOCUMENT_KINDS
+        if required not in kinds
+    )
     if not application.declaration_accepted:
         problems.append(_("Confirm the declaration."))
     return problems
@@ -274,7 +278,10 @@ def application_respond(*, actor: User, application: Application, response: str)
     request.responded_at = timezone.now()
     _save(request, actor=actor, reason="applicant responded", fields=["response", "responded_at"])
     _move_application(
-        application, AppStatus.IN_REVIEW, actor=actor, action="application.information_provided",
+        application,
+        AppStatus.IN_REVIEW,
+        actor=actor,
+        action="application.information_provided",
         after={"information_request": request.pk},
     )
     if application.assigned_to is not None:
@@ -307,14 +314,21 @@ def application_assign(*, actor: User, application: Application, officer: User) 
     application.assigned_to = officer
     if application.status == AppStatus.SUBMITTED:
         _move_application(
-            application, AppStatus.IN_REVIEW, actor=actor, action="application.assigned",
-            fields=["assigned_to"], after={"assigned_to": officer.pk},
+            application,
+            AppStatus.IN_REVIEW,
+            actor=actor,
+            action="application.assigned",
+            fields=["assigned_to"],
+            after={"assigned_to": officer.pk},
         )
     else:
         _save(application, actor=actor, reason="application reassigned", fields=["assigned_to"])
         audit_record(
-            actor=actor, action="application.reassigned", obj=application,
-            before={"assigned_to": previous}, after={"assigned_to": officer.pk},
+            actor=actor,
+            action="application.reassigned",
+            obj=application,
+            before={"assigned_to": previous},
+            after={"assigned_to": officer.pk},
         )
     if officer.pk != actor.pk:
         notification_queue(recipient=officer, kind="application_assigned", context={"application": application})
@@ -335,11 +349,16 @@ def application_request_information(*, actor: User, application: Application, me
     request._change_reason = "information requested"  # type: ignore[attr-defined]
     request.save(force_insert=True)
     _move_application(
-        application, AppStatus.INFO_REQUESTED, actor=actor, action="application.information_requested",
-        reason=message, after={"information_request": request.pk},
+        application,
+        AppStatus.INFO_REQUESTED,
+        actor=actor,
+        action="application.information_requested",
+        reason=message,
+        after={"information_request": request.pk},
     )
     notification_queue(
-        recipient=application.applicant, kind="information_requested",
+        recipient=application.applicant,
+        kind="information_requested",
         context={"application": application, "message": message},
     )
     return application
@@ -360,10 +379,19 @@ def application_recommend(*, actor: User, application: Application, recommendati
     application.recommendation = recommendation
     application.recommendation_note = note
     application.recommended_by = actor
-    _save(application, actor=actor, reason="recommendation", fields=["recommendation", "recommendation_note", "recommended_by"])
+    _save(
+        application,
+        actor=actor,
+        reason="recommendation",
+        fields=["recommendation", "recommendation_note", "recommended_by"],
+    )
     audit_record(
-        actor=actor, action="application.recommended", obj=application, reason=note,
-        before=before, after={"recommendation": recommendation},
+        actor=actor,
+        action="application.recommended",
+        obj=application,
+        reason=note,
+        before=before,
+        after={"recommendation": recommendation},
     )
     return application
 
@@ -389,10 +417,16 @@ def application_decide(*, actor: User, application: Application, approve: bool, 
     decision_fields = ["decided_at", "decided_by", "decision_reason", "rule_set"]
     if not approve:
         _move_application(
-            application, AppStatus.REFUSED, actor=actor, action="application.refused", reason=reason, fields=decision_fields
+            application,
+            AppStatus.REFUSED,
+            actor=actor,
+            action="application.refused",
+            reason=reason,
+            fields=decision_fields,
         )
         notification_queue(
-            recipient=application.applicant, kind="application_refused",
+            recipient=application.applicant,
+            kind="application_refused",
             context={"application": application, "reasons": reason},
         )
         return application
@@ -401,11 +435,18 @@ def application_decide(*, actor: User, application: Application, approve: bool, 
         raise RequirementsNotMet(_("The category's requirements are not met."), problems)
     entry = _register_from_application(application, actor=actor, registered_at=now)
     _move_application(
-        application, AppStatus.APPROVED, actor=actor, action="application.approved", reason=reason,
-        fields=decision_fields, after={"register_entry": entry.pk, "registration_number": entry.registration_number},
+        application,
+        AppStatus.APPROVED,
+        actor=actor,
+        action="application.approved",
+        reason=reason,
+        fields=decision_fields,
+        after={"register_entry": entry.pk, "registration_number": entry.registration_number},
     )
     notification_queue(
-        recipient=application.applicant, kind="application_approved", context={"application": application, "entry": entry}
+        recipient=application.applicant,
+        kind="application_approved",
+        context={"application": application, "entry": entry},
     )
     return application
 
@@ -431,9 +472,7 @@ def _register_from_application(application: Application, *, actor: User, registe
         qualification._change_reason = reason  # type: ignore[attr-defined]
         qualification.save(force_insert=True)
     if application.employer_name and application.employment_sector:
-        employer, _created = Employer.objects.get_or_create(
-            name=application.employer_name, defaults={"sector": application.employment_sector}
-        )
+        employer = _employer_for(application, actor=actor, reason=reason)
         employment = Employment(
             practitioner=practitioner,
             employer=employer,
@@ -461,17 +500,43 @@ def _register_from_application(application: Application, *, actor: User, registe
     except IntegrityError as exc:
         raise ApplicationError(_("This person is already on the register in this category.")) from exc
     audit_record(
-        actor=actor, action="register_entry.registered", obj=entry, reason=reason,
+        actor=actor,
+        action="register_entry.registered",
+        obj=entry,
+        reason=reason,
         after={"status": entry.status, "registration_number": entry.registration_number, "application": application.pk},
     )
     return entry
+
+
+def _employer_for(application: Application, *, actor: User, reason: str) -> Employer:
+    """The employer named on an application, recorded the first time anyone names it."""
+    employer = Employer.objects.filter(name__iexact=application.employer_name).order_by("pk").first()
+    if employer is not None:
+        return employer
+    employer = Employer(name=application.employer_name, sector=application.employment_sector)
+    employer._history_user = actor  # type: ignore[attr-defined]
+    employer._change_reason = reason  # type: ignore[attr-defined]
+    employer.save(force_insert=True)
+    audit_record(
+        actor=actor,
+        action="employer.recorded",
+        obj=employer,
+        reason=reason,
+        after={"name": employer.name, "sector": employer.sector},
+    )
+    return employer
 
 
 @transaction.atomic
 def register_entry_change_status(
     *, actor: User | None, entry: RegisterEntry, status: str, reason: str, conditions: str = ""
 ) -> RegisterEntry:
-    """Change a register entry's status, with the reason. The actor is None for scheduled jobs."""
+    """Change a register entry's status, with the reason.
+
+    The actor is None for scheduled jobs and for sanctions taking effect (which were themselves
+    decided with a second member of staff); staff acting directly cannot remove anyone from here.
+    """
     reason = reason.strip()
     conditions = conditions.strip()
     if actor is not None:
@@ -495,8 +560,12 @@ def register_entry_change_status(
     entry.status_changed_at = timezone.now()
     _save(entry, actor=actor, reason=reason, fields=["status", "conditions", "status_changed_at"])
     audit_record(
-        actor=actor, action="register_entry.status_changed", obj=entry, reason=reason,
-        before=before, after={"status": status, "conditions": entry.conditions},
+        actor=actor,
+        action="register_entry.status_changed",
+        obj=entry,
+        reason=reason,
+        before=before,
+        after={"status": status, "conditions": entry.conditions},
     )
     practitioner_user = entry.practitioner.user
     if practitioner_user is not None:

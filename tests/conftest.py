@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -89,7 +89,7 @@ def login() -> Callable[[User], Client]:
 
 
 @pytest.fixture(scope="session")
-def chromium_path() -> Iterator[str]:
+def chromium_path() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     require(path is not None, "Debian's chromium (apt-get install -y chromium)")
-    yield str(path)
+    return str(path)

@@ -16,7 +16,7 @@ from core.roles import Role
 from registry import services
 from registry.models import Application, ApplicationDocument, QualificationType, RegisterCategory
 
-PASSWORD = "correct-horse-battery-staple"  # noqa: S105
+PASSWORD = "correct-horse-battery-staple"
 
 # Smallest valid files of each accepted type, by their magic bytes.
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -114,7 +114,9 @@ def draft_application(*, applicant: User, category: RegisterCategory, **answers:
     return application
 
 
-def application_in_review(*, applicant: User, category: RegisterCategory, registrar: User, **answers: Any) -> Application:
+def application_in_review(
+    *, applicant: User, category: RegisterCategory, registrar: User, **answers: Any
+) -> Application:
     application = draft_application(applicant=applicant, category=category, **answers)
     services.application_submit(actor=applicant, application=application)
     services.application_assign(actor=registrar, application=application, officer=registrar)

@@ -42,7 +42,13 @@ VENV_BIN = Path(sys.executable).parent
 
 APP_SERVICES = ("web", "worker", "beat")
 # production.py reads these with no default, so the build and docker-compose must provide them.
-REQUIRED_IN_PRODUCTION = {"DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "DJANGO_EMAIL_BACKEND"}
+REQUIRED_IN_PRODUCTION = {
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "DJANGO_EMAIL_BACKEND",
+    "CELERY_BROKER_URL",
+}
 # Variables the deployment files may use that the settings do not read: Django's own settings
 # switch (read by config/wsgi.py, manage.py and the Celery app), and the interpreter's PATH
 # (the virtualenv) and PYTHONUNBUFFERED (log lines reach `docker logs` at once).
@@ -505,6 +511,7 @@ def test_dockerfile_uses_only_variables_the_project_reads() -> None:
         "DJANGO_ALLOWED_HOSTS",
         "DATABASE_URL",
         "DJANGO_EMAIL_BACKEND",
+        "CELERY_BROKER_URL",
     }
     unknown = {name for name in names if name not in settings_env_reads()}
     assert unknown == NOT_SETTINGS

@@ -167,8 +167,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # CELERY
 # ------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
-# With no broker configured (the demo), tasks run in-process, eagerly.
+# With no broker configured (the demo), tasks run in-process, eagerly, and nothing dials out.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

@@ -5,4 +5,4 @@ from config.settings.base import *  # noqa: F403
 DEBUG = True
 
 # runserver and the test live server serve static files themselves; WhiteNoise is for production.
-MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
+MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms, template
+from django.core.exceptions import NON_FIELD_ERRORS
 
 register = template.Library()
 
@@ -35,7 +36,12 @@ def govuk_field(bound: forms.BoundField, width: str = "") -> dict[str, Any]:
         "value": widget.format_value(bound.value()) if input_type != "file" else "",
         "width": width,
         "describedby": " ".join(
-            part for part in (f"{bound.auto_id}-hint" if bound.help_text else "", f"{bound.auto_id}-error" if bound.errors else "") if part
+            part
+            for part in (
+                f"{bound.auto_id}-hint" if bound.help_text else "",
+                f"{bound.auto_id}-error" if bound.errors else "",
+            )
+            if part
         ),
         "rows": widget.attrs.get("rows", 5),
     }
@@ -49,7 +55,7 @@ def govuk_error_summary(*forms_: forms.Form | None) -> dict[str, Any]:
             continue
         items.extend({"text": str(error), "href": ""} for error in form.non_field_errors())
         for name, errors in form.errors.items():
-            if name == forms.forms.NON_FIELD_ERRORS:
+            if name == NON_FIELD_ERRORS:
                 continue
             bound = form[name]
             anchor = bound.auto_id

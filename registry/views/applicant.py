@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.access import AUTHENTICATED, access
+from core.access import AUTHENTICATED, AuthenticatedRequest, access
 from core.exceptions import ApplicationError
 from registry import selectors, services
 from registry.exceptions import ApplicationIncomplete
@@ -38,9 +38,9 @@ STEPS: list[tuple[str, Any, Any]] = [
 STEP_SLUGS = [slug for slug, _title, _form in STEPS]
 
 
-def _own_application(request: HttpRequest, application_id: int) -> Application:
+def _own_application(request: AuthenticatedRequest, application_id: int) -> Application:
     try:
-        return selectors.application_get_for_applicant(user=request.user, application_id=application_id)  # type: ignore[arg-type]
+        return selectors.application_get_for_applicant(user=request.user, application_id=application_id)
     except Application.DoesNotExist as exc:
         raise Http404(_("Application not found.")) from exc
 
@@ -53,19 +53,19 @@ def _next_step_url(application: Application, slug: str) -> Any:
 
 
 @access(AUTHENTICATED)
-def application_list(request: HttpRequest) -> HttpResponse:
-    applications = selectors.application_list_for_applicant(user=request.user)  # type: ignore[arg-type]
+def application_list(request: AuthenticatedRequest) -> HttpResponse:
+    applications = selectors.application_list_for_applicant(user=request.user)
     return render(request, "registry/applicant/list.html", {"applications": applications})
 
 
 @access(AUTHENTICATED)
 @require_http_methods(["GET", "POST"])
-def application_start(request: HttpRequest) -> HttpResponse:
+def application_start(request: AuthenticatedRequest) -> HttpResponse:
     categories = selectors.category_list_open()
     form = CategoryChoiceForm(request.POST or None, categories=categories)
     if request.method == "POST" and form.is_valid():
         try:
-            application = services.application_start(actor=request.user, category=form.cleaned_data["category"])  # type: ignore[arg-type]
+            application = services.application_start(actor=request.user, category=form.cleaned_data["category"])
         except ApplicationError as error:
             form.add_error("category", error.message)
         else:
@@ -75,7 +75,7 @@ def application_start(request: HttpRequest) -> HttpResponse:
 
 @access(AUTHENTICATED)
 @require_http_methods(["GET", "POST"])
-def application_step(request: HttpRequest, application_id: int, step: str) -> HttpResponse:
+def application_step(request: AuthenticatedRequest, application_id: int, step: str) -> HttpResponse:
     application = _own_application(request, application_id)
     if step not in STEP_SLUGS:
         raise Http404(_("There is no such step."))
@@ -94,7 +94,7 @@ def application_step(request: HttpRequest, application_id: int, step: str) -> Ht
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.fields}
         try:
-            services.application_save_draft(actor=request.user, application=application, data=data)  # type: ignore[arg-type]
+            services.application_save_draft(actor=request.user, application=application, data=data)
         except ApplicationError as error:
             form.add_error(None, error.message)
         else:
@@ -116,7 +116,7 @@ def application_step(request: HttpRequest, application_id: int, step: str) -> Ht
     )
 
 
-def _documents_step(request: HttpRequest, application: Application) -> HttpResponse:
+def _documents_step(request: AuthenticatedRequest, application: Application) -> HttpResponse:
     form = DocumentUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         if request.POST.get("continue"):
@@ -124,7 +124,7 @@ def _documents_step(request: HttpRequest, application: Application) -> HttpRespo
         if form.is_valid():
             try:
                 services.application_document_add(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     application=application,
                     kind=form.cleaned_data["kind"],
                     uploaded=form.cleaned_data["file"],
@@ -149,7 +149,7 @@ def _documents_step(request: HttpRequest, application: Application) -> HttpRespo
 
 @access(AUTHENTICATED)
 @require_http_methods(["GET", "POST"])
-def application_check(request: HttpRequest, application_id: int) -> HttpResponse:
+def application_check(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     """Check your answers, then submit."""
     application = _own_application(request, application_id)
     if application.status != Application.Status.DRAFT:
@@ -157,7 +157,7 @@ def application_check(request: HttpRequest, application_id: int) -> HttpResponse
     problems: list[str] = []
     if request.method == "POST":
         try:
-            services.application_submit(actor=request.user, application=application)  # type: ignore[arg-type]
+            services.application_submit(actor=request.user, application=application)
         except ApplicationIncomplete as error:
             problems = error.problems
         except ApplicationError as error:
@@ -173,7 +173,7 @@ def application_check(request: HttpRequest, application_id: int) -> HttpResponse
 
 
 @access(AUTHENTICATED)
-def application_detail(request: HttpRequest, application_id: int) -> HttpResponse:
+def application_detail(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = _own_application(request, application_id)
     open_request = next((r for r in application.information_requests.all() if r.responded_at is None), None)
     return render(
@@ -190,7 +190,7 @@ def application_detail(request: HttpRequest, application_id: int) -> HttpRespons
 
 @access(AUTHENTICATED)
 @require_http_methods(["GET", "POST"])
-def application_respond(request: HttpRequest, application_id: int) -> HttpResponse:
+def application_respond(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = _own_application(request, application_id)
     open_request = next((r for r in application.information_requests.all() if r.responded_at is None), None)
     if open_request is None:
@@ -199,7 +199,9 @@ def application_respond(request: HttpRequest, application_id: int) -> HttpRespon
     form = ResponseForm(request.POST or None)
     has_upload = request.method == "POST" and bool(request.FILES.get("upload-file"))
     upload_form = (
-        DocumentUploadForm(request.POST, request.FILES, prefix="upload") if has_upload else DocumentUploadForm(prefix="upload")
+        DocumentUploadForm(request.POST, request.FILES, prefix="upload")
+        if has_upload
+        else DocumentUploadForm(prefix="upload")
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -207,13 +209,15 @@ def application_respond(request: HttpRequest, application_id: int) -> HttpRespon
                 if not upload_form.is_valid():
                     raise ApplicationError(_("Check the document you are uploading."))
                 services.application_document_add(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     application=application,
                     kind=upload_form.cleaned_data["kind"],
                     uploaded=upload_form.cleaned_data["file"],
                 )
             services.application_respond(
-                actor=request.user, application=application, response=form.cleaned_data["response"]  # type: ignore[arg-type]
+                actor=request.user,
+                application=application,
+                response=form.cleaned_data["response"],
             )
         except ApplicationError as error:
             form.add_error(None, error.message)
@@ -229,13 +233,15 @@ def application_respond(request: HttpRequest, application_id: int) -> HttpRespon
 
 @access(AUTHENTICATED)
 @require_POST
-def application_withdraw(request: HttpRequest, application_id: int) -> HttpResponse:
+def application_withdraw(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = _own_application(request, application_id)
     form = WithdrawForm(request.POST)
     if form.is_valid():
         try:
             services.application_withdraw(
-                actor=request.user, application=application, reason=form.cleaned_data["reason"]  # type: ignore[arg-type]
+                actor=request.user,
+                application=application,
+                reason=form.cleaned_data["reason"],
             )
         except ApplicationError as error:
             messages.error(request, error.message)
@@ -245,10 +251,12 @@ def application_withdraw(request: HttpRequest, application_id: int) -> HttpRespo
 
 
 @access(AUTHENTICATED)
-def application_document(request: HttpRequest, application_id: int, document_id: int) -> FileResponse:
+def application_document(request: AuthenticatedRequest, application_id: int, document_id: int) -> FileResponse:
     try:
         document = selectors.application_document_get_for_applicant(
-            user=request.user, application_id=application_id, document_id=document_id  # type: ignore[arg-type]
+            user=request.user,
+            application_id=application_id,
+            document_id=document_id,
         )
     except ApplicationDocument.DoesNotExist as exc:
         raise Http404(_("Document not found.")) from exc
@@ -257,7 +265,10 @@ def application_document(request: HttpRequest, application_id: int, document_id:
 
 def document_response(document: ApplicationDocument) -> FileResponse:
     response = FileResponse(
-        document.file.open("rb"), as_attachment=True, filename=document.original_name, content_type=document.content_type
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.access import access, staff
+from core.access import AuthenticatedRequest, access, staff
 from core.exceptions import ApplicationError
 from registry import selectors, services
 from registry.exceptions import RequirementsNotMet
@@ -39,18 +39,18 @@ def _application(application_id: int) -> Application:
 
 
 @access(STAFF_HOME)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "registry/staff/dashboard.html")
 
 
 @access(REVIEW)
-def application_queue(request: HttpRequest) -> HttpResponse:
-    queue = selectors.application_queue(filters=request.GET, user=request.user)  # type: ignore[arg-type]
+def application_queue(request: AuthenticatedRequest) -> HttpResponse:
+    queue = selectors.application_queue(filters=request.GET, user=request.user)
     page = Paginator(queue.qs, 50).get_page(request.GET.get("page"))
     return render(request, "registry/staff/queue.html", {"filter": queue, "page": page})
 
 
-def _case_context(request: HttpRequest, application: Application, **forms: object) -> dict[str, object]:
+def _case_context(request: AuthenticatedRequest, application: Application, **forms: object) -> dict[str, object]:
     context: dict[str, object] = {
         "application": application,
         "assign_form": AssignForm(officers=selectors.reviewer_list(), initial={"officer": application.assigned_to_id}),
@@ -66,25 +66,25 @@ def _case_context(request: HttpRequest, application: Application, **forms: objec
 
 
 @access(REVIEW)
-def application_case(request: HttpRequest, application_id: int) -> HttpResponse:
+def application_case(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = _application(application_id)
     return render(request, "registry/staff/case.html", _case_context(request, application))
 
 
-def _rerender(request: HttpRequest, application_id: int, **forms: object) -> HttpResponse:
+def _rerender(request: AuthenticatedRequest, application_id: int, **forms: object) -> HttpResponse:
     application = _application(application_id)
     return render(request, "registry/staff/case.html", _case_context(request, application, **forms), status=400)
 
 
 @access(ASSIGN)
 @require_POST
-def application_assign(request: HttpRequest, application_id: int) -> HttpResponse:
+def application_assign(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = _application(application_id)
     form = AssignForm(request.POST, officers=selectors.reviewer_list())
     if not form.is_valid():
         return _rerender(request, application_id, assign_form=form)
     try:
-        services.application_assign(actor=request.user, application=application, officer=form.cleaned_data["officer"])  # type: ignore[arg-type]
+        services.application_assign(actor=request.user, application=application, officer=form.cleaned_data["officer"])
     except ApplicationError as error:
         form.add_error(None, error.message)
         return _rerender(request, application_id, assign_form=form)
@@ -94,14 +94,16 @@ def application_assign(request: HttpRequest, application_id: int) -> HttpRespons
 
 @access(REVIEW)
 @require_POST
-def application_request_information(request: HttpRequest, application_id: int) -> HttpResponse:
+def application_request_information(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = _application(application_id)
     form = InformationRequestForm(request.POST)
     if not form.is_valid():
         return _rerender(request, application_id, info_form=form)
     try:
         services.application_request_information(
-            actor=request.user, application=application, message=form.cleaned_data["message"]  # type: ignore[arg-type]
+            actor=request.user,
+            application=application,
+            message=form.cleaned_data["message"],
         )
     except ApplicationError as error:
         form.add_error(None, error.message)
@@ -112,14 +114,14 @@ def application_request_information(request: HttpRequest, application_id: int) -
 
 @access(REVIEW)
 @require_POST
-def application_recommend(request: HttpRequest, application_id: int) -> HttpResponse:
+def application_recommend(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = _application(application_id)
     form = RecommendationForm(request.POST)
     if not form.is_valid():
         return _rerender(request, application_id, recommend_form=form)
     try:
         services.application_recommend(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             application=application,
             recommendation=form.cleaned_data["recommendation"],
             note=form.cleaned_data["note"],
@@ -133,14 +135,14 @@ def application_recommend(request: HttpRequest, application_id: int) -> HttpResp
 
 @access(DECIDE)
 @require_POST
-def application_decide(request: HttpRequest, application_id: int) -> HttpResponse:
+def application_decide(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = _application(application_id)
     form = DecisionForm(request.POST)
     if not form.is_valid():
         return _rerender(request, application_id, decision_form=form)
     try:
         services.application_decide(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             application=application,
             approve=form.cleaned_data["decision"] == "APPROVE",
             reason=form.cleaned_data["reason"],
@@ -157,7 +159,7 @@ def application_decide(request: HttpRequest, application_id: int) -> HttpRespons
 
 
 @access(REVIEW)
-def application_document(request: HttpRequest, application_id: int, document_id: int) -> FileResponse:
+def application_document(request: AuthenticatedRequest, application_id: int, document_id: int) -> FileResponse:
     try:
         document = selectors.application_document_get_for_staff(application_id=application_id, document_id=document_id)
     except ApplicationDocument.DoesNotExist as exc:
@@ -173,7 +175,7 @@ def _entry(entry_id: int) -> RegisterEntry:
 
 
 @access(VIEW_RECORD)
-def register_record(request: HttpRequest, entry_id: int) -> HttpResponse:
+def register_record(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
     entry = _entry(entry_id)
     return render(
         request,
@@ -189,13 +191,13 @@ def register_record(request: HttpRequest, entry_id: int) -> HttpResponse:
 
 @access(CHANGE_STATUS)
 @require_POST
-def register_status_change(request: HttpRequest, entry_id: int) -> HttpResponse:
+def register_status_change(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
     entry = _entry(entry_id)
     form = StatusChangeForm(request.POST)
     if form.is_valid():
         try:
             services.register_entry_change_status(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 entry=entry,
                 status=form.cleaned_data["status"],
                 reason=form.cleaned_data["reason"],

@@ -109,25 +109,45 @@ def test_filters_by_category_and_status(client, register, registrar):
 def test_public_record_shows_only_what_may_be_published(client, categories, registrar):
     # given a registrant with personal data on file and conditions in force
     entry = _register(
-        categories, registrar, "Hélène", "Dubois",
-        previous_names="Hélène Martin", national_id="8001015009087", phone="+27 82 555 0101",
+        categories,
+        registrar,
+        "Hélène",
+        "Dubois",
+        previous_names="Hélène Martin",
+        national_id="8001015009087",
+        phone="+27 82 555 0101",
         address="12 Long Street, Cape Town",
     )
     services.register_entry_change_status(
-        actor=registrar, entry=entry, status="REGISTERED_WITH_CONDITIONS",
-        reason="Panel decision", conditions="Practise only under supervision.",
+        actor=registrar,
+        entry=entry,
+        status="REGISTERED_WITH_CONDITIONS",
+        reason="Panel decision",
+        conditions="Practise only under supervision.",
     )
     # when the public opens the record
     response = client.get(reverse("portal:register-record", args=[entry.registration_number]))
     html = response.content.decode()
     # then it shows the register's public facts
     assert response.status_code == HTTPStatus.OK
-    for shown in ("Hélène Dubois", entry.registration_number, "Social worker", "Registered with conditions",
-                  "Practise only under supervision."):
+    for shown in (
+        "Hélène Dubois",
+        entry.registration_number,
+        "Social worker",
+        "Registered with conditions",
+        "Practise only under supervision.",
+    ):
         assert shown in html
     # and never the personal data, the reason, or previous names (the council has not enabled them)
-    for hidden in ("8001015009087", "+27 82 555 0101", "Long Street", "1990", "Panel decision", "Hélène Martin",
-                   entry.practitioner.user.email):
+    for hidden in (
+        "8001015009087",
+        "+27 82 555 0101",
+        "Long Street",
+        "1990",
+        "Panel decision",
+        "Hélène Martin",
+        entry.practitioner.user.email,
+    ):
         assert hidden not in html
 
 

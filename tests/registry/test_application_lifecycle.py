@@ -89,7 +89,7 @@ def test_refusal_without_reasons_is_refused_and_changes_nothing(categories, appl
     history_before = application.history.count()
 
     # when the registrar refuses without reasons
-    with pytest.raises(ApplicationError, match="Give the reasons for refusing this application."):
+    with pytest.raises(ApplicationError, match=r"Give the reasons for refusing this application\."):
         services.application_decide(actor=registrar, application=application, approve=False, reason="   ")
 
     # then nothing changed
@@ -100,7 +100,9 @@ def test_refusal_without_reasons_is_refused_and_changes_nothing(categories, appl
     assert application.history.count() == history_before
 
 
-def test_refusal_with_reasons_records_them_and_notifies(categories, applicant, registrar, django_capture_on_commit_callbacks):
+def test_refusal_with_reasons_records_them_and_notifies(
+    categories, applicant, registrar, django_capture_on_commit_callbacks
+):
     application = factories.application_in_review(
         applicant=applicant, category=categories["social-worker"], registrar=registrar
     )
@@ -160,8 +162,16 @@ def test_supervised_practice_requirement_blocks_approval(categories, applicant, 
     ("_case", "status", "service_call"),
     [
         ("submit twice", "SUBMITTED", lambda a, app: services.application_submit(actor=a, application=app)),
-        ("edit after submit", "SUBMITTED", lambda a, app: services.application_save_draft(actor=a, application=app, data={"phone": "1"})),
-        ("respond unasked", "SUBMITTED", lambda a, app: services.application_respond(actor=a, application=app, response="hi")),
+        (
+            "edit after submit",
+            "SUBMITTED",
+            lambda a, app: services.application_save_draft(actor=a, application=app, data={"phone": "1"}),
+        ),
+        (
+            "respond unasked",
+            "SUBMITTED",
+            lambda a, app: services.application_respond(actor=a, application=app, response="hi"),
+        ),
     ],
 )
 def test_illegal_moves_are_refused(_case, status, service_call, categories, applicant):

@@ -61,13 +61,17 @@ def test_renamed_executable_is_refused(draft, applicant, login, settings):
     response = _upload(login(applicant, mfa=False), draft, fake)
     # then its real type is detected from its content and it is refused
     assert response.status_code == HTTPStatus.OK
-    assert "The selected file must be a PDF, JPG or PNG. Its contents are not one of those." in response.content.decode()
+    assert (
+        "The selected file must be a PDF, JPG or PNG. Its contents are not one of those." in response.content.decode()
+    )
     assert _snapshot() == before
     assert not any(path.exists() for path in __import__("pathlib").Path(settings.MEDIA_ROOT).rglob("*"))
 
 
 def test_empty_upload_is_refused(draft, applicant, login):
-    response = _upload(login(applicant, mfa=False), draft, SimpleUploadedFile("empty.pdf", b"", content_type="application/pdf"))
+    response = _upload(
+        login(applicant, mfa=False), draft, SimpleUploadedFile("empty.pdf", b"", content_type="application/pdf")
+    )
     assert response.status_code == HTTPStatus.OK
     assert "The submitted file is empty." in response.content.decode()
     assert not ApplicationDocument.objects.exists()
@@ -84,14 +88,31 @@ def test_a_real_png_is_accepted_whatever_its_name(draft, applicant, login):
 @pytest.mark.parametrize(
     ("_case", "url_name", "data", "message"),
     [
-        ("decision not in the form", "staff:application-decide", {"decision": "DELETE", "reason": ""}, "Choose approve or refuse."),
-        ("status not offered", "staff:register-status-change", {"status": "REMOVED", "reason": "x"}, "Choose one of the statuses listed."),
-        ("status that does not exist", "staff:register-status-change", {"status": "HACKED", "reason": "x"}, "Choose one of the statuses listed."),
+        (
+            "decision not in the form",
+            "staff:application-decide",
+            {"decision": "DELETE", "reason": ""},
+            "Choose approve or refuse.",
+        ),
+        (
+            "status not offered",
+            "staff:register-status-change",
+            {"status": "REMOVED", "reason": "x"},
+            "Choose one of the statuses listed.",
+        ),
+        (
+            "status that does not exist",
+            "staff:register-status-change",
+            {"status": "HACKED", "reason": "x"},
+            "Choose one of the statuses listed.",
+        ),
     ],
 )
 def test_tampered_status_posts_are_refused(_case, url_name, data, message, categories, applicant, registrar, login):
     # given an application in review, and an entry on the register
-    application = factories.application_in_review(applicant=applicant, category=categories["social-worker"], registrar=registrar)
+    application = factories.application_in_review(
+        applicant=applicant, category=categories["social-worker"], registrar=registrar
+    )
     other = factories.application_in_review(
         applicant=factories.UserFactory(), category=categories["social-worker"], registrar=registrar
     )
@@ -136,10 +157,13 @@ def test_another_applicants_application_is_not_found(categories, applicant, othe
 
 
 def test_refusal_without_reasons_in_the_form(categories, applicant, registrar, login):
-    application = factories.application_in_review(applicant=applicant, category=categories["social-worker"], registrar=registrar)
+    application = factories.application_in_review(
+        applicant=applicant, category=categories["social-worker"], registrar=registrar
+    )
     before = _snapshot()
     response = login(registrar).post(
-        reverse("staff:application-decide", kwargs={"application_id": application.pk}), {"decision": "REFUSE", "reason": " "}
+        reverse("staff:application-decide", kwargs={"application_id": application.pk}),
+        {"decision": "REFUSE", "reason": " "},
     )
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "Give the reasons for refusing this application." in response.content.decode()
@@ -147,7 +171,9 @@ def test_refusal_without_reasons_in_the_form(categories, applicant, registrar, l
 
 
 def test_deciding_an_application_twice_is_refused_with_a_message(categories, applicant, registrar, login):
-    application = factories.application_in_review(applicant=applicant, category=categories["social-worker"], registrar=registrar)
+    application = factories.application_in_review(
+        applicant=applicant, category=categories["social-worker"], registrar=registrar
+    )
     client = login(registrar)
     url = reverse("staff:application-decide", kwargs={"application_id": application.pk})
     assert client.post(url, {"decision": "APPROVE", "reason": ""}).status_code == HTTPStatus.FOUND
