@@ -8,7 +8,8 @@ from config.settings.base import *  # noqa: F403
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/council_registry")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
-DATABASES["default"]["TEST"] = {"NAME": "test_council_registry"}
+# A separate name lets two checkouts on one machine run their suites side by side.
+DATABASES["default"]["TEST"] = {"NAME": env("COUNCIL_TEST_DATABASE_NAME", default="test_council_registry")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 CELERY_TASK_ALWAYS_EAGER = True
