@@ -31,7 +31,7 @@ messages: venv
 	@DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py compilemessages --ignore=.venv -v 0
 
 makemessages: venv
-	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py makemessages -l es -l fr -l ar --ignore=.venv --ignore=frontend --ignore=static --no-obsolete
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py makemessages -l es -l fr --ignore=.venv --ignore=frontend --ignore=static --no-obsolete
 
 demo: venv messages
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py migrate --noinput -v 0

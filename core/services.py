@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from core.models import Notification, User
 
@@ -47,7 +48,7 @@ def _site_name() -> str:
     from core.selectors import council_get
 
     council = council_get()
-    return council.name if council is not None else "Council registry"
+    return council.name if council is not None else gettext("Council registry")
 
 
 @transaction.atomic

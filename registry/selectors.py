@@ -9,6 +9,8 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, Q, QuerySet
 
+from core.audit import SYSTEM_ACTOR_LABEL
+from core.audit_labels import action_label
 from core.db_functions import Fold, fold
 from core.models import AuditEvent, User
 from registry.filters import ApplicationQueueFilter
@@ -107,6 +109,14 @@ class TimelineItem:
     after: dict[str, Any]
     source: str
 
+    @property
+    def label(self) -> str:
+        return action_label(self.action)
+
+    @property
+    def is_system(self) -> bool:
+        return self.actor == SYSTEM_ACTOR_LABEL
+
 
 def record_timeline(*, entry: RegisterEntry) -> list[TimelineItem]:
     """Everything that happened to an entry and its application: audit events and history rows, newest first."""
@@ -131,8 +141,8 @@ def record_timeline(*, entry: RegisterEntry) -> list[TimelineItem]:
     history = [
         TimelineItem(
             occurred_at=row.history_date,
-            actor=row.history_user.email if row.history_user is not None else "system",
-            action=f"history.{row.get_history_type_display().lower()}",
+            actor=row.history_user.email if row.history_user is not None else SYSTEM_ACTOR_LABEL,
+            action={"+": "history.created", "~": "history.changed", "-": "history.deleted"}[row.history_type],
             reason=row.history_change_reason or "",
             before={},
             after={"status": row.status},
