@@ -157,16 +157,21 @@ def record_timeline(*, entry: RegisterEntry) -> list[TimelineItem]:
 
 
 def _public_entries() -> QuerySet[RegisterEntry]:
-    return RegisterEntry.objects.select_related("practitioner", "category").only(
-        "registration_number",
-        "status",
-        "registered_date",
-        "conditions",
-        "category__name",
-        "category__code",
-        "practitioner__given_names",
-        "practitioner__family_name",
-        "practitioner__previous_names",
+    ordering = ("practitioner__family_name", "practitioner__given_names", "registration_number")
+    return (
+        RegisterEntry.objects.select_related("practitioner", "category")
+        .order_by(*ordering)
+        .only(
+            "registration_number",
+            "status",
+            "registered_date",
+            "conditions",
+            "category__name",
+            "category__code",
+            "practitioner__given_names",
+            "practitioner__family_name",
+            "practitioner__previous_names",
+        )
     )
 
 
@@ -196,7 +201,7 @@ def public_register_search(
     for token in query.split(" ")[:6]:
         folded = fold(token) or ""
         entries = entries.filter(Q(given_folded__contains=folded) | Q(family_folded__contains=folded))
-    return entries.order_by("practitioner__family_name", "practitioner__given_names", "registration_number"), None
+    return entries, None
 
 
 def public_register_entry(*, registration_number: str) -> RegisterEntry:

@@ -120,6 +120,12 @@ def test_refusal_with_reasons_records_them_and_notifies(
         {"status": "REFUSED"},
     )
     assert not RegisterEntry.objects.exists()
+    history = application.history.latest("history_id")
+    assert (history.status, history.history_user, history.history_change_reason) == (
+        "REFUSED",
+        registrar,
+        "The degree is not accredited.",
+    )
     assert "The degree is not accredited." in mail.outbox[-1].body
 
 
