@@ -203,3 +203,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"level": env("DJANGO_LOG_LEVEL", default="INFO"), "handlers": ["console"]},
 }
+
+# INTEGRATIONS (one module each)
+# ------------------------------------------------------------------------------
+from config.settings.signing import *  # noqa: E402, F403
+from config.settings.stripe import *  # noqa: E402, F403

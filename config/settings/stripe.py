@@ -1,0 +1,1 @@
+"""Stripe settings (API base, keys, webhook secret). Filled in by the payments work."""
