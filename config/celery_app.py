@@ -13,6 +13,11 @@ app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
     # Retry every notification that is still unsent (https://crontab.guru/#*/5_*_*_*_*).
+    # Open renewal, bill, add late penalties and lapse, on the council's local day (https://crontab.guru/#15_2_*_*_*).
+    "renewal-daily": {
+        "task": "licensing.tasks.renewal_daily",
+        "schedule": crontab(hour=2, minute=15),
+    },
     "notification-sweep": {
         "task": "core.tasks.notification_sweep",
         "schedule": crontab(minute="*/5"),

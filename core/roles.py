@@ -53,7 +53,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "registry.change_register_status",
         }
     ),
-    Role.FINANCE_OFFICER: frozenset({"core.access_staff_area"}),
+    Role.FINANCE_OFFICER: frozenset(
+        {"core.access_staff_area", "licensing.manage_finance", "licensing.approve_finance"}
+    ),
     Role.EXAMS_OFFICER: frozenset({"core.access_staff_area"}),
     Role.CPD_OFFICER: frozenset({"core.access_staff_area"}),
     Role.CONDUCT_OFFICER: frozenset({"core.access_staff_area", "registry.view_register_record"}),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 from django.conf import settings
+from django.utils import timezone
 
 from core.models import Council, RuleSet
 
@@ -17,6 +19,14 @@ def council_languages(*, council: Council | None) -> list[tuple[str, str]]:
     """The languages the council offers, in the order of settings.LANGUAGES."""
     offered = set(council.languages) if council is not None and council.languages else None
     return [(code, str(name)) for code, name in settings.LANGUAGES if offered is None or code in offered]
+
+
+def council_today() -> dt.date:
+    """Today in the council's time zone (the Council row's, else settings.TIME_ZONE): legal dates use it."""
+    council = council_get()
+    if council is not None and council.time_zone:
+        return timezone.localdate(timezone=zoneinfo.ZoneInfo(council.time_zone))
+    return timezone.localdate()
 
 
 def ruleset_in_force(*, on_date: dt.date) -> RuleSet | None:

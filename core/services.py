@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import smtplib
 from collections.abc import Mapping
@@ -42,6 +43,25 @@ def notification_queue(
     # robust: if the broker is down, the error is logged and the periodic sweep sends it later.
     transaction.on_commit(lambda: notification_send.delay(notification.pk), robust=True)
     return notification
+
+
+def notification_queue_many(*, kind: str, items: list[tuple[User, Mapping[str, Any]]]) -> int:
+    """The batch form of notification_queue: one INSERT, one task per thousand rows after commit."""
+    from core.tasks import notification_send_many
+
+    site_name = _site_name()
+    rows = []
+    for recipient, context in items:
+        with translation.override(recipient.preferred_language or settings.LANGUAGE_CODE):
+            full_context = {"recipient": recipient, "site_name": site_name, **context}
+            subject = render_to_string(f"notifications/{kind}_subject.txt", full_context).strip()
+            body = render_to_string(f"notifications/{kind}_body.txt", full_context).strip() + "\n"
+        rows.append(Notification(recipient=recipient, to_email=recipient.email, subject=subject, body=body, kind=kind))
+    created = Notification.objects.bulk_create(rows, batch_size=1000)
+    ids = [row.pk for row in created]
+    for start in range(0, len(ids), 1000):
+        transaction.on_commit(functools.partial(notification_send_many.delay, ids[start : start + 1000]), robust=True)
+    return len(ids)
 
 
 def _site_name() -> str:

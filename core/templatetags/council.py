@@ -68,3 +68,11 @@ def govuk_error_summary(*forms_: forms.Form | None) -> dict[str, Any]:
 @register.filter
 def status_modifier(value: str) -> str:
     return str(value or "").lower()
+
+
+@register.filter
+def money(amount_minor: int | None, currency: str) -> str:
+    """{{ invoice.total_minor|money:invoice.currency }}"""
+    from core.money import format_minor
+
+    return "" if amount_minor is None else format_minor(int(amount_minor), currency)

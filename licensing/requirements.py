@@ -1,0 +1,26 @@
+"""The renewal's CPD step, pluggable until the CPD module assesses compliance.
+
+`LICENSING_CPD_CHECK` names a function (entry, period) -> bool. The default passes everyone,
+as the licensing issue asks, until the CPD issue supplies the real check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+CpdCheck = Callable[[Any, Any], bool]
+
+
+def cpd_step_passes_until_cpd_module(entry: Any, period: Any) -> bool:
+    return True
+
+
+def cpd_step_met(*, entry: Any, period: Any) -> bool:
+    check: CpdCheck = import_string(
+        getattr(settings, "LICENSING_CPD_CHECK", "licensing.requirements.cpd_step_passes_until_cpd_module")
+    )
+    return bool(check(entry, period))
