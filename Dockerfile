@@ -41,6 +41,7 @@ RUN mkdir -p locale \
     DATABASE_URL=sqlite:///:memory: \
     DJANGO_EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend \
     CELERY_BROKER_URL=redis://build.invalid:6379/0 \
+    STRIPE_SECRET_KEY=sk_build_dummy STRIPE_PUBLISHABLE_KEY=pk_build_dummy STRIPE_WEBHOOK_SECRET=whsec_build_dummy \
     sh -c "python manage.py compilemessages -v 0 && python manage.py collectstatic --noinput -v 0" \
  && python -m compileall -q .
 

@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("portal.urls")),
     path("apply/", include("registry.urls")),
+    path(".well-known/", include("portal.views_keys")),  # council-verification-keys.json
     path("staff/", include("registry.staff_urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -15,14 +15,15 @@ from dataclasses import asdict
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from core.audit import AuditItem, audit_record, audit_record_many
 from core.exceptions import ApplicationError
+from core.history import update_with_history
 from core.models import User
 from core.selectors import council_today, ruleset_in_force
 from core.services import notification_queue, notification_queue_many
@@ -355,6 +356,7 @@ def late_penalties_apply(
                 return applied
             last_pk = chunk[-1].pk
             lines = []
+            by_amount: dict[int, list[Invoice]] = {}
             for invoice in chunk:
                 entry = invoice.register_entry
                 if entry is None:
@@ -362,9 +364,7 @@ def late_penalties_apply(
                         _("Renewal invoice %(number)s names no register entry.") % {"number": invoice.number}
                     )
                 amount = rules.fee_amount(
-                    rule_set=period.rule_set,
-                    category_code=entry.category.code,
-                    fee_type=FeeType.LATE_PENALTY,
+                    rule_set=period.rule_set, category_code=entry.category.code, fee_type=FeeType.LATE_PENALTY
                 )
                 lines.append(
                     InvoiceLine(
@@ -375,19 +375,22 @@ def late_penalties_apply(
                         rule_set=period.rule_set,
                     )
                 )
-                invoice.total_minor += amount
-                invoice.updated_at = timezone.now()
+                by_amount.setdefault(amount, []).append(invoice)
             bulk_create_with_history(
                 lines, InvoiceLine, batch_size=1000, default_user=actor, default_change_reason=reason
             )
-            bulk_update_with_history(
-                chunk,
-                Invoice,
-                ["total_minor", "updated_at"],
-                batch_size=1000,
-                default_user=actor,
-                default_change_reason=reason,
-            )
+            now = timezone.now()
+            for amount, same_amount in by_amount.items():
+                for penalised in same_amount:
+                    penalised.total_minor += amount
+                    penalised.updated_at = now
+                # One UPDATE per penalty amount; the totals are added in the database, history written alongside.
+                Invoice.objects.filter(pk__in=[penalised.pk for penalised in same_amount]).update(
+                    total_minor=F("total_minor") + amount, updated_at=now
+                )
+                Invoice.history.bulk_history_create(
+                    same_amount, batch_size=1000, update=True, default_user=actor, default_change_reason=reason
+                )
             audit_record_many(
                 actor=actor,
                 action="invoice.penalty_added",
@@ -449,18 +452,17 @@ def lapse_run(
                 continue
             now = timezone.now()
             before = {entry.pk: entry.status for entry in to_lapse}
-            for entry in to_lapse:
-                entry.status = RegisterEntry.Status.LAPSED
-                entry.conditions = ""
-                entry.status_changed_at = now
-                entry.updated_at = now
-            bulk_update_with_history(
-                to_lapse,
-                RegisterEntry,
-                ["status", "conditions", "status_changed_at", "updated_at"],
-                batch_size=1000,
-                default_user=actor,
-                default_change_reason=reason,
+            update_with_history(
+                model=RegisterEntry,
+                objs=to_lapse,
+                changes={
+                    "status": RegisterEntry.Status.LAPSED,
+                    "conditions": "",
+                    "status_changed_at": now,
+                    "updated_at": now,
+                },
+                actor=actor,
+                reason=reason,
             )
             audit_record_many(
                 actor=actor,

@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname = 'council_registry_bench'" | grep -q 1 \
   || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE council_registry_bench"
 .venv/bin/python -m bench.run
+.venv/bin/python -m bench.renewal

@@ -27,7 +27,7 @@ fi
 
 # localstripe, the fake Stripe server, on a free loopback port; stopped by its pid on exit.
 STRIPE_PORT=$($BIN/python -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1]); s.close()")
-$BIN/localstripe --port "$STRIPE_PORT" >"$RUN_DIR/localstripe.log" 2>&1 &
+$BIN/localstripe --port "$STRIPE_PORT" --from-scratch >"$RUN_DIR/localstripe.log" 2>&1 &
 LOCALSTRIPE_PID=$!
 trap 'kill "$LOCALSTRIPE_PID" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

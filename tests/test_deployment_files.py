@@ -48,6 +48,9 @@ REQUIRED_IN_PRODUCTION = {
     "DATABASE_URL",
     "DJANGO_EMAIL_BACKEND",
     "CELERY_BROKER_URL",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_PUBLISHABLE_KEY",
+    "STRIPE_WEBHOOK_SECRET",
 }
 # Variables the deployment files may use that the settings do not read: Django's own settings
 # switch (read by config/wsgi.py, manage.py and the Celery app), and the interpreter's PATH
@@ -276,6 +279,10 @@ def test_app_services_share_the_production_environment(name: str) -> None:
         "DJANGO_EMAIL_BACKEND": "${DJANGO_EMAIL_BACKEND:?set DJANGO_EMAIL_BACKEND in .env}",
         "DATABASE_URL": "postgres://registry:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}@postgres:5432/registry",
         "CELERY_BROKER_URL": "redis://redis:6379/0",
+        "STRIPE_SECRET_KEY": "${STRIPE_SECRET_KEY:?set STRIPE_SECRET_KEY in .env}",
+        "STRIPE_PUBLISHABLE_KEY": "${STRIPE_PUBLISHABLE_KEY:?set STRIPE_PUBLISHABLE_KEY in .env}",
+        "STRIPE_WEBHOOK_SECRET": "${STRIPE_WEBHOOK_SECRET:?set STRIPE_WEBHOOK_SECRET in .env}",
+        "COUNCIL_SIGNING_KEY": "${COUNCIL_SIGNING_KEY:?set COUNCIL_SIGNING_KEY in .env}",
     }
     # Whatever production.py requires with no default is provided, failing fast when unset.
     assert production_reads_without_default() == REQUIRED_IN_PRODUCTION
@@ -435,9 +442,11 @@ def test_beat_schedule_names_registered_tasks() -> None:
 
     app.loader.import_default_modules()
     schedule = app.conf.beat_schedule
-    assert set(schedule) == {"notification-sweep"}
+    assert set(schedule) == {"notification-sweep", "renewal-daily"}
     assert schedule["notification-sweep"]["task"] == "core.tasks.notification_sweep"
     assert schedule["notification-sweep"]["schedule"] == crontab(minute="*/5")
+    assert schedule["renewal-daily"]["task"] == "licensing.tasks.renewal_daily"
+    assert schedule["renewal-daily"]["schedule"] == crontab(hour=2, minute=15)
     for entry in schedule.values():
         assert entry["task"] in app.tasks
 
@@ -492,6 +501,10 @@ def test_compose_uses_only_variables_the_project_reads() -> None:
         "DJANGO_EMAIL_BACKEND",
         "DATABASE_URL",
         "CELERY_BROKER_URL",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_PUBLISHABLE_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "COUNCIL_SIGNING_KEY",
         "POSTGRES_DB",
         "POSTGRES_USER",
         "POSTGRES_PASSWORD",
@@ -512,6 +525,9 @@ def test_dockerfile_uses_only_variables_the_project_reads() -> None:
         "DATABASE_URL",
         "DJANGO_EMAIL_BACKEND",
         "CELERY_BROKER_URL",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_PUBLISHABLE_KEY",
+        "STRIPE_WEBHOOK_SECRET",
     }
     unknown = {name for name in names if name not in settings_env_reads()}
     assert unknown == NOT_SETTINGS

@@ -16,6 +16,11 @@ CELERY_TASK_ALWAYS_EAGER = False
 # A shared cache, so rate limits (sign-in attempts) count across every gunicorn process.
 CACHES = {"default": env.cache("DJANGO_CACHE_URL", default=CELERY_BROKER_URL.replace("/0", "/1"))}
 
+# Real Stripe keys, with no defaults. STRIPE_API_BASE stays as the environment sets it (empty: Stripe).
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+
 # Mail must be configured explicitly in production (e.g. the SMTP backend with DJANGO_EMAIL_HOST...).
 env("DJANGO_EMAIL_BACKEND")
 STORAGES = {

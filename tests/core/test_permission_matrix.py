@@ -45,6 +45,7 @@ ALL_APPLICANTS = SIGNED_IN
 # Who may pass each URL's gate, by URL name pattern (first match wins).
 EXPECTED: list[tuple[str, set[str]]] = [
     ("portal:*", EVERYONE),
+    ("well-known-verification-keys", EVERYONE),
     ("registry:*", SIGNED_IN),
     ("staff:dashboard", STAFF),
     ("staff:application-assign", {Role.REGISTRAR.value}),
