@@ -248,21 +248,10 @@ def test_the_idempotency_key_goes_over_the_wire_on_every_create(stripe_settings:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="localstripe 1.15.10 ignores Idempotency-Key and creates a new PaymentIntent; Stripe returns the first",
-)
-def test_the_same_idempotency_key_returns_the_same_payment_intent(stripe_settings: Any) -> None:
-    key = f"invoice-INV-2027-000123-{uuid.uuid4().hex}"
-    metadata = _marker()
-    first = gateway.payment_intent_create(
-        amount_minor=52000, currency="ZAR", idempotency_key=key, metadata=metadata, description="Fee"
-    )
-    second = gateway.payment_intent_create(
-        amount_minor=52000, currency="ZAR", idempotency_key=key, metadata=metadata, description="Fee"
-    )
-
-    assert second.id == first.id
+# localstripe 1.15.10 ignores Idempotency-Key (the same key twice creates two PaymentIntents), so
+# what can be tested here is that the key is sent on the wire; see the recording-proxy test above.
+# Against real Stripe the same key returns the first PaymentIntent; the Payment model's unique
+# (method, reference) constraint is the guard that does not depend on the provider.
 
 
 # Refused before any call ------------------------------------------------------------------------
