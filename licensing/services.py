@@ -10,12 +10,11 @@ running again.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -81,7 +80,8 @@ def renewal_period_open(*, actor: User | None, year: int) -> RenewalPeriod:
     rule_set = ruleset_in_force(on_date=dt.date(year, 1, 1))
     if rule_set is None:
         raise ApplicationError(_("No rule version is in force for %(year)s.") % {"year": year})
-    period = RenewalPeriod(year=year, rule_set=rule_set, **asdict(rules.period_dates(rule_set=rule_set, year=year)))
+    dates = asdict(rules.period_dates(rule_set=rule_set, year=year))
+    period = RenewalPeriod(year=year, rule_set=rule_set, **dates)
     try:
         with transaction.atomic():
             _save(period, actor=actor, reason=f"renewal period {year} opened")
@@ -91,10 +91,7 @@ def renewal_period_open(*, actor: User | None, year: int) -> RenewalPeriod:
         actor=actor,
         action="renewal_period.opened",
         obj=period,
-        after={
-            key: value.isoformat() for key, value in asdict(rules.period_dates(rule_set=rule_set, year=year)).items()
-        }
-        | {"rule_set": rule_set.version},
+        after={key: value.isoformat() for key, value in dates.items()} | {"rule_set": rule_set.version},
     )
     return period
 
@@ -190,17 +187,6 @@ def _take_invoice_numbers(*, year: int, count: int) -> list[str]:
         )
         (last,) = cursor.fetchone()
     return [f"INV-{year}-{value:07d}" for value in range(last - count + 1, last + 1)]
-
-
-def _chunks(queryset: QuerySet[Any], *, size: int) -> Iterator[list[Any]]:
-    """Walk a queryset by primary key in chunks, each read fresh (so work done meanwhile is skipped)."""
-    last_pk = 0
-    while True:
-        chunk = list(queryset.filter(pk__gt=last_pk).order_by("pk")[:size])
-        if not chunk:
-            return
-        last_pk = chunk[-1].pk
-        yield chunk
 
 
 def renewal_invoices_issue(
