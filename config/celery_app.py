@@ -18,6 +18,16 @@ app.conf.beat_schedule = {
         "task": "licensing.tasks.renewal_daily",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Renewal reminders and at-risk reminders, in the morning of the council's day (https://crontab.guru/#30_7_*_*_*).
+    "renewal-reminders": {
+        "task": "licensing.tasks.renewal_reminders_daily",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    # Stripe events stored while the broker was down (https://crontab.guru/#*/10_*_*_*_*).
+    "stripe-events-sweep": {
+        "task": "licensing.tasks.stripe_events_sweep",
+        "schedule": crontab(minute="*/10"),
+    },
     "notification-sweep": {
         "task": "core.tasks.notification_sweep",
         "schedule": crontab(minute="*/5"),

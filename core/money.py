@@ -29,3 +29,24 @@ def format_minor(amount_minor: int, currency: str) -> str:
     whole, fraction = divmod(abs(amount_minor), 10**places)
     number = f"{whole:,}" + (f".{fraction:0{places}d}" if places else "")
     return f"{currency.upper()} {sign}{number}"
+
+
+class AmountInvalid(ValueError):
+    """Text that is not an amount of money in the currency's units."""
+
+
+def parse_major(text: str, currency: str) -> int:
+    """ "520", "520.5", "1,520.50" in `currency` -> minor units (52000, 52050, 152050). Never a float."""
+    import decimal
+
+    cleaned = text.strip().replace(",", "").replace(" ", "")
+    places = exponent(currency)
+    if not cleaned or not all(char.isdigit() or char in ".-" for char in cleaned):
+        raise AmountInvalid(text)
+    try:
+        value = decimal.Decimal(cleaned)
+    except decimal.InvalidOperation as exc:
+        raise AmountInvalid(text) from exc
+    if not value.is_finite() or value != value.quantize(decimal.Decimal(1).scaleb(-places)):
+        raise AmountInvalid(text)
+    return int(value.scaleb(places))

@@ -79,6 +79,7 @@ class PaymentIntentResult:
     status: str
     amount_minor: int
     currency: str  # ISO 4217, upper case, as stored in our tables
+    error_message: str = ""  # Stripe's last_payment_error message, when the last attempt failed
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,13 @@ class VerifiedEvent:
 
 
 def payment_intent_create(
-    *, amount_minor: int, currency: str, idempotency_key: str, metadata: dict[str, str], description: str
+    *,
+    amount_minor: int,
+    currency: str,
+    idempotency_key: str,
+    metadata: dict[str, str],
+    description: str,
+    payment_method: str | None = None,
 ) -> PaymentIntentResult:
     """Create a PaymentIntent; the payer confirms it in the browser with Stripe.js. It moves no money.
 
@@ -113,6 +120,11 @@ def payment_intent_create(
     # non-empty STRIPE_API_BASE only ever points at localstripe. Stripe itself gets the description.
     if not settings.STRIPE_API_BASE:
         params["description"] = description
+    if payment_method is not None:
+        # Confirmed here, with the card Stripe.js tokenised in the browser (a pm_, card_ or src_ id); if the
+        # bank asks for authentication the intent comes back as requires_action and Stripe.js finishes it.
+        params["payment_method"] = payment_method
+        params["confirm"] = True
     with _stripe_errors("payment_intent_create"):
         intent = _client().v1.payment_intents.create(
             params=params,
@@ -132,6 +144,26 @@ def payment_intent_cancel(*, payment_intent_id: str) -> PaymentIntentResult:
     with _stripe_errors("payment_intent_cancel"):
         intent = _client().v1.payment_intents.cancel(payment_intent_id)
     return _payment_intent_result(intent)
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    id: str
+    status: str
+    amount_minor: int
+
+
+def refund_create(*, payment_intent_id: str, amount_minor: int, idempotency_key: str) -> RefundResult:
+    """Refund part or all of a succeeded PaymentIntent to the card it came from."""
+    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
+        raise ValueError(f"amount_minor must be a positive integer, not {amount_minor!r}.")
+    _validate_idempotency_key(idempotency_key)
+    with _stripe_errors("refund_create"):
+        refund = _client().v1.refunds.create(
+            params={"payment_intent": payment_intent_id, "amount": amount_minor},
+            options={"idempotency_key": idempotency_key},
+        )
+    return RefundResult(id=refund.id, status=str(refund.status), amount_minor=int(refund.amount))
 
 
 # Webhooks -----------------------------------------------------------------------------------------
@@ -283,6 +315,7 @@ def _payment_intent_result(intent: stripe.PaymentIntent) -> PaymentIntentResult:
         status=intent.status,
         amount_minor=intent.amount,
         currency=intent.currency.upper(),
+        error_message=str(getattr(intent.last_payment_error, "message", None) or ""),
     )
 
 

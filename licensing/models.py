@@ -239,6 +239,7 @@ class Payment(TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     proof = models.FileField(_("proof of payment"), upload_to="payments/%Y/%m/", blank=True)
+    refunded_minor = models.BigIntegerField(_("refunded (minor units)"), default=0)
     history = HistoricalRecords()
 
     class Meta:
@@ -251,6 +252,10 @@ class Payment(TimeStampedModel):
                 name="licensing_payment_method_valid",
             ),
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="licensing_payment_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_minor__gte=0, refunded_minor__lte=F("amount_minor")),
+                name="licensing_payment_refund_within_amount",
+            ),
             models.CheckConstraint(condition=_CURRENCY, name="licensing_payment_currency_iso"),
             # Idempotent per receipt number (manual) and per PaymentIntent (card).
             models.UniqueConstraint(fields=["method", "reference"], name="licensing_payment_reference_unique"),
@@ -323,3 +328,207 @@ class Licence(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.number}"
+
+
+class CardPayment(TimeStampedModel):
+    """One attempt to pay an invoice by card: a Stripe PaymentIntent and what became of it.
+
+    The Payment row is made only when Stripe's signed webhook says the intent succeeded.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("Waiting for confirmation")
+        SUCCEEDED = "SUCCEEDED", _("Succeeded")
+        FAILED = "FAILED", _("Failed")
+        CANCELED = "CANCELED", _("Cancelled")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="card_payments")
+    intent_id = models.CharField(_("PaymentIntent"), max_length=255, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, unique=True)
+    client_secret = models.CharField(max_length=255, blank=True)
+    amount_minor = models.BigIntegerField(_("amount (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    failure_message = models.TextField(_("why it failed"), blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="card_payment"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("card payment")
+        verbose_name_plural = _("card payments")
+        ordering = ("-created_at",)
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(status__in=["PENDING", "SUCCEEDED", "FAILED", "CANCELED"]),
+                name="licensing_card_payment_status_valid",
+            ),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="licensing_card_payment_positive"),
+            models.CheckConstraint(condition=_CURRENCY, name="licensing_card_payment_currency_iso"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.intent_id}"
+
+
+class StripeEvent(TimeStampedModel):
+    """A verified Stripe webhook event, stored once by its id, then processed by a Celery task."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "RECEIVED", _("Received")
+        PROCESSED = "PROCESSED", _("Processed")
+        IGNORED = "IGNORED", _("Ignored")
+
+    event_id = models.CharField(_("event id"), max_length=255, unique=True)
+    type = models.CharField(_("type"), max_length=100)
+    provider_created_at = models.DateTimeField(_("created at Stripe"))
+    data_object = models.JSONField(_("event object"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("Stripe event")
+        verbose_name_plural = _("Stripe events")
+        ordering = ("-created_at",)
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(status__in=["RECEIVED", "PROCESSED", "IGNORED"]), name="licensing_stripe_event_status"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.event_id} {self.type}"
+
+
+class FinanceAdjustment(TimeStampedModel):
+    """A refund of a payment or a write-off of an invoice: asked for by one member of staff, approved by another."""
+
+    class Kind(models.TextChoices):
+        REFUND = "REFUND", _("Refund")
+        WRITE_OFF = "WRITE_OFF", _("Write-off")
+
+    class Status(models.TextChoices):
+        REQUESTED = "REQUESTED", _("Awaiting approval")
+        APPROVED = "APPROVED", _("Approved")
+        REJECTED = "REJECTED", _("Rejected")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="adjustments")
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="adjustments")
+    amount_minor = models.BigIntegerField(_("amount (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("note on the decision"), blank=True)
+    provider_reference = models.CharField(_("provider reference"), max_length=255, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("refund or write-off")
+        verbose_name_plural = _("refunds and write-offs")
+        ordering = ("-created_at",)
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(kind__in=["REFUND", "WRITE_OFF"]), name="licensing_adjustment_kind"),
+            models.CheckConstraint(
+                condition=Q(status__in=["REQUESTED", "APPROVED", "REJECTED"]), name="licensing_adjustment_status"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="REFUND", payment__isnull=False) | Q(kind="WRITE_OFF", invoice__isnull=False),
+                name="licensing_adjustment_names_its_object",
+            ),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="licensing_adjustment_positive"),
+            models.CheckConstraint(condition=_CURRENCY, name="licensing_adjustment_currency_iso"),
+            models.CheckConstraint(condition=~Q(reason=""), name="licensing_adjustment_has_reason"),
+            # The second pair of eyes, in the database too: nobody approves their own request.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                name="licensing_adjustment_second_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="REQUESTED") | Q(decided_by__isnull=False, decided_at__isnull=False),
+                name="licensing_adjustment_decision_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.amount_minor} {self.currency}"
+
+
+class RestorationApplication(TimeStampedModel):
+    """A lapsed registrant asks to be restored: they pay the restoration fee and arrears; a registrar decides."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "SUBMITTED", _("Submitted")
+        APPROVED = "APPROVED", _("Approved")
+        REFUSED = "REFUSED", _("Refused")
+
+    register_entry = models.ForeignKey("registry.RegisterEntry", on_delete=models.PROTECT, related_name="restorations")
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="restoration")
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    is_fit_to_practise = models.BooleanField(_("fit to practise"))
+    statement = models.TextField(_("why the registration lapsed, and anything the council should know"))
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("restoration application")
+        verbose_name_plural = _("restoration applications")
+        ordering = ("-created_at",)
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(status__in=["SUBMITTED", "APPROVED", "REFUSED"]), name="licensing_restoration_status"
+            ),
+            models.UniqueConstraint(
+                fields=["register_entry"],
+                condition=Q(status="SUBMITTED"),
+                name="licensing_one_open_restoration",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="SUBMITTED") | Q(decided_by__isnull=False, decided_at__isnull=False),
+                name="licensing_restoration_decision_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} entry {self.register_entry_id} {self.status}"
+
+
+class RenewalReminder(models.Model):
+    """A reminder sent for one registrant, period and offset: the log that makes the reminder job idempotent."""
+
+    class Kind(models.TextChoices):
+        DUE = "DUE", _("Fee due")
+        AT_RISK = "AT_RISK", _("At risk of lapsing")
+
+    register_entry = models.ForeignKey("registry.RegisterEntry", on_delete=models.PROTECT, related_name="+")
+    period = models.ForeignKey(RenewalPeriod, on_delete=models.PROTECT, related_name="reminders")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    days_before = models.IntegerField()
+    sent_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("renewal reminder")
+        verbose_name_plural = _("renewal reminders")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["register_entry", "period", "kind", "days_before"], name="licensing_reminder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.days_before}d entry {self.register_entry_id}"

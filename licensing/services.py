@@ -10,26 +10,28 @@ running again.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
 
-from core.audit import AuditItem, audit_record, audit_record_many
+from core.audit import AuditItem, AuditRow, audit_record, audit_record_many, audit_record_rows
 from core.exceptions import ApplicationError
-from core.history import update_with_history
+from core.history import history_copy_rows, history_insert_sql, history_params
 from core.models import User
 from core.selectors import council_today, ruleset_in_force
 from core.services import notification_queue, notification_queue_many
-from licensing import rules
+from licensing import gateway, rules
 from licensing.models import (
+    CardPayment,
     FeeExemption,
     FeeType,
+    FinanceAdjustment,
     Invoice,
     InvoiceLine,
     InvoiceNumberCounter,
@@ -40,8 +42,12 @@ from licensing.models import (
     RenewalDeclaration,
     RenewalExtension,
     RenewalPeriod,
+    RenewalReminder,
+    RestorationApplication,
+    StripeEvent,
 )
 from licensing.requirements import cpd_step_met
+from licensing.selectors import period_current, renewal_candidates, steps_of
 from registry.models import Practitioner, RegisterEntry
 
 PRACTISING = (RegisterEntry.Status.REGISTERED, RegisterEntry.Status.REGISTERED_WITH_CONDITIONS)
@@ -178,6 +184,12 @@ def fee_exemption_grant(
 
 
 def _take_invoice_numbers(*, year: int, count: int) -> list[str]:
+    first = _take_invoice_number_block(year=year, count=count)
+    return [_invoice_number(year, value) for value in range(first, first + count)]
+
+
+def _take_invoice_number_block(*, year: int, count: int) -> int:
+    """Reserve `count` consecutive invoice numbers for `year` with one UPDATE ... RETURNING; returns the first."""
     InvoiceNumberCounter.objects.get_or_create(year=year)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -186,129 +198,305 @@ def _take_invoice_numbers(*, year: int, count: int) -> list[str]:
             [count, year],
         )
         (last,) = cursor.fetchone()
-    return [f"INV-{year}-{value:07d}" for value in range(last - count + 1, last + 1)]
+    return int(last) - count + 1
+
+
+def _invoice_number(year: int, value: int) -> str:
+    return f"INV-{year}-{value:07d}"
+
+
+# The batch jobs below are SQL run through Django's connection, one chunk per transaction. On
+# PostgreSQL each chunk's change is one statement whose CTEs write the rows and, from their `RETURNING *`,
+# the history rows (core.history). SQLite (3.35+, for RETURNING) cannot write inside WITH, so there the
+# same SELECTs run as one statement per table, and history rows are copied from the tables by id; its
+# single writer keeps those statements consistent. Dates and datetimes go in through connection.ops, so
+# SQLite stores them as the ORM does. Audit events are hashed in Python (the chain) and written in bulk.
+
+
+def _on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _db_date(value: dt.date) -> Any:
+    return connection.ops.adapt_datefield_value(value)
+
+
+def _db_now() -> tuple[dt.datetime, Any]:
+    now = timezone.now()
+    return now, connection.ops.adapt_datetimefield_value(now)
+
+
+def _id_in(column: str, name: str, ids: Sequence[int]) -> tuple[str, dict[str, Any]]:
+    """`column` is one of `ids`: one array parameter on PostgreSQL, one parameter per id elsewhere."""
+    if _on_postgresql():
+        return f"{column} = ANY(%({name})s)", {name: list(ids)}
+    names = [f"{name}_{index}" for index in range(len(ids))]
+    return f"{column} IN ({', '.join(f'%({each})s' for each in names)})", dict(zip(names, ids, strict=True))
+
+
+def _values(name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[str, dict[str, Any]]:
+    """A named VALUES list for a WITH clause: `name (columns) AS (VALUES (...), ...)`, with its parameters."""
+    params: dict[str, Any] = {}
+    tuples = []
+    for row_index, row in enumerate(rows):
+        names = [f"{name}_{row_index}_{column_index}" for column_index in range(len(columns))]
+        params.update(zip(names, row, strict=True))
+        tuples.append("(" + ", ".join(f"%({each})s" for each in names) + ")")
+    return f"{name} ({', '.join(columns)}) AS (VALUES {', '.join(tuples)})", params
+
+
+def _fetch(sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _execute(sql: str, params: Mapping[str, Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+# Invoicing: the SQL
+
+_UNBILLED_SQL = """
+SELECT e.id, c.code
+FROM registry_registerentry e
+JOIN registry_registercategory c ON c.id = e.category_id
+WHERE e.id > %(after_id)s
+  AND e.status IN (%(registered)s, %(registered_with_conditions)s)
+  AND e.registered_date <= %(valid_to)s
+  AND NOT EXISTS (
+      SELECT 1 FROM licensing_invoice i
+      WHERE i.register_entry_id = e.id AND i.period_id = %(period)s AND i.purpose = %(renewal)s
+  )
+ORDER BY e.id
+LIMIT %(limit)s
+"""
+
+# What each entry of the chunk is billed: the annual fee row for its category and registration date
+# (pro rata or not), and its best fee exemption valid in the period (the highest discount, then the
+# oldest grant), discounted as rules.discounted does: (amount * percent + 50) / 100 in integers.
+_BILLED_CTE = """
+{fees},
+billed AS (
+    SELECT e.id AS entry_id, e.practitioner_id, f.amount_minor AS annual_minor, f.description AS annual_description,
+           x.id AS exemption_id, x.code AS exemption_code, x.discount_percent,
+           COALESCE((CAST(f.amount_minor AS BIGINT) * x.discount_percent + 50) / 100, 0) AS discount_minor,
+           row_number() OVER (ORDER BY e.id) AS position
+    FROM registry_registerentry e
+    JOIN registry_registercategory c ON c.id = e.category_id
+    JOIN fee f ON f.code = c.code AND e.registered_date BETWEEN f.registered_from AND f.registered_to
+    LEFT JOIN licensing_feeexemption x ON x.id = (
+        SELECT best.id FROM licensing_feeexemption best
+        WHERE best.practitioner_id = e.practitioner_id AND best.fee_type = %(annual)s
+          AND best.starts_date <= %(valid_to)s AND (best.ends_date IS NULL OR best.ends_date >= %(valid_from)s)
+        ORDER BY best.discount_percent DESC, best.id
+        LIMIT 1
+    )
+    WHERE {entry_in_chunk}
+)
+"""
+
+# Numbers come from the block reserved for the chunk, in entry order; zero-padded to 7 digits like
+# _invoice_number (the CASE keeps numbers past 9,999,999 whole, as Python's format does).
+_INVOICES_SELECT = """
+SELECT %(now)s, %(now)s,
+       %(number_prefix)s || CASE WHEN %(first_number)s + b.position - 1 < 10000000
+                                 THEN substr(CAST(10000000 + %(first_number)s + b.position - 1 AS TEXT), 2)
+                                 ELSE CAST(%(first_number)s + b.position - 1 AS TEXT) END,
+       b.practitioner_id, b.entry_id, %(period)s, %(renewal)s,
+       CASE WHEN b.annual_minor - b.discount_minor = 0 THEN %(paid)s ELSE %(issued)s END,
+       %(currency)s, b.annual_minor - b.discount_minor, 0, %(on_date)s, %(due)s
+FROM billed b
+ORDER BY b.entry_id
+"""
+_INVOICE_COLUMNS = (
+    "created_at, updated_at, number, practitioner_id, register_entry_id, period_id, purpose, status, currency, "
+    "total_minor, paid_minor, issued_date, due_date"
+)
+
+# The annual line of each new invoice, then its exemption line (negative) where there is one.
+_LINES_SELECT = """
+SELECT %(now)s, %(now)s, line.invoice_id, line.fee_type, line.description, line.amount_minor, %(rule_set)s,
+       line.exemption_id
+FROM (
+    SELECT i.id AS invoice_id, 0 AS position, %(annual)s AS fee_type, b.annual_description AS description,
+           b.annual_minor AS amount_minor, NULL AS exemption_id
+    FROM {invoices} i JOIN billed b ON b.entry_id = i.register_entry_id
+    UNION ALL
+    SELECT i.id, 1, %(exemption)s, 'Exemption: ' || b.exemption_code || ' (' || b.discount_percent || '%%)',
+           -b.discount_minor, b.exemption_id
+    FROM {invoices} i JOIN billed b ON b.entry_id = i.register_entry_id
+    WHERE b.exemption_id IS NOT NULL AND b.annual_minor <> 0
+) line
+ORDER BY line.invoice_id, line.position
+"""
+_LINE_COLUMNS = "created_at, updated_at, invoice_id, fee_type, description, amount_minor, rule_set_id, exemption_id"
 
 
 def renewal_invoices_issue(
     *, period: RenewalPeriod, on_date: dt.date, actor: User | None = None, chunk_size: int = DEFAULT_CHUNK
 ) -> int:
-    """Bill every practising registrant without a renewal invoice for the period. Returns how many were billed."""
+    """Bill every practising registrant without a renewal invoice for the period. Returns how many were billed.
+
+    Entries registered after the period began pay pro rata when the rules say so (rules.pro_rata).
+    """
     if on_date < period.opens_date:
         raise ApplicationError(
             _("Renewal for %(year)s opens on %(date)s.") % {"year": period.year, "date": period.opens_date.isoformat()}
         )
-    unbilled = (
-        RegisterEntry.objects.filter(status__in=PRACTISING)
-        .exclude(
-            Exists(
-                Invoice.objects.filter(register_entry=OuterRef("pk"), period=period, purpose=Invoice.Purpose.RENEWAL)
-            )
-        )
-        .select_related("category", "practitioner__user")
-    )
     issued = 0
-    last_pk = 0
+    last_id = 0
     while True:
         with transaction.atomic():
             _job_lock("renewal_invoices")
-            chunk = list(unbilled.filter(pk__gt=last_pk).order_by("pk")[:chunk_size])
+            # Chosen after the lock, so a second run waiting on it never picks an entry the first billed.
+            chunk = _fetch(
+                _UNBILLED_SQL,
+                {
+                    "after_id": last_id,
+                    "registered": RegisterEntry.Status.REGISTERED,
+                    "registered_with_conditions": RegisterEntry.Status.REGISTERED_WITH_CONDITIONS,
+                    "valid_to": _db_date(period.valid_to_date),
+                    "period": period.pk,
+                    "renewal": Invoice.Purpose.RENEWAL,
+                    "limit": chunk_size,
+                },
+            )
             if not chunk:
                 return issued
-            last_pk = chunk[-1].pk
+            last_id = chunk[-1][0]
             issued += _invoice_chunk(chunk, period=period, on_date=on_date, actor=actor)
 
 
-def _invoice_chunk(entries: list[RegisterEntry], *, period: RenewalPeriod, on_date: dt.date, actor: User | None) -> int:
+def _annual_fee_rows(*, period: RenewalPeriod, codes: set[str]) -> list[tuple[Any, ...]]:
+    """(category, registered from, registered to, amount, description): the annual fee by registration date.
+
+    Registered by the period's first day: the full fee. After it, with pro rata on: one row per month.
+    """
     rule_set = period.rule_set
-    council_currency = rules.currency(rule_set=rule_set, default="ZAR")
-    exemptions: dict[int, FeeExemption] = {}
-    for exemption in FeeExemption.objects.filter(
-        practitioner_id__in=[entry.practitioner_id for entry in entries],
-        fee_type=FeeType.ANNUAL,
-        starts_date__lte=period.valid_to_date,
-    ).filter(Q(ends_date__isnull=True) | Q(ends_date__gte=period.valid_from_date)):
-        best = exemptions.get(exemption.practitioner_id)
-        if best is None or exemption.discount_percent > best.discount_percent:
-            exemptions[exemption.practitioner_id] = exemption
-    numbers = _take_invoice_numbers(year=period.year, count=len(entries))
-    invoices: list[Invoice] = []
-    lines: list[tuple[int, InvoiceLine]] = []
-    for index, (entry, number) in enumerate(zip(entries, numbers, strict=True)):
-        annual = rules.fee_amount(rule_set=rule_set, category_code=entry.category.code, fee_type=FeeType.ANNUAL)
-        total = annual
-        lines.append(
-            (
-                index,
-                InvoiceLine(
-                    fee_type=FeeType.ANNUAL,
-                    description=f"Annual fee {period.year}",
-                    amount_minor=annual,
-                    rule_set=rule_set,
-                ),
-            )
-        )
-        granted = exemptions.get(entry.practitioner_id)
-        if granted is not None and annual:
-            exemption = granted
-            discount = rules.discounted(annual, exemption.discount_percent)
-            total -= discount
-            lines.append(
+    description = f"Annual fee {period.year}"
+    first_day, last_day = period.valid_from_date, period.valid_to_date
+    rows: list[tuple[Any, ...]] = []
+    for code in sorted(codes):
+        annual = rules.fee_amount(rule_set=rule_set, category_code=code, fee_type=FeeType.ANNUAL)
+        if not rules.is_pro_rata_first_year(rule_set=rule_set):
+            rows.append((code, dt.date.min, last_day, annual, description))
+            continue
+        rows.append((code, dt.date.min, first_day, annual, description))
+        month_start = first_day.replace(day=1)
+        while month_start <= last_day:
+            next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
+            registered_from = max(month_start, first_day + dt.timedelta(days=1))
+            months = rules.months_remaining(registered_from, period)
+            rows.append(
                 (
-                    index,
-                    InvoiceLine(
-                        fee_type=FeeType.EXEMPTION,
-                        description=f"Exemption: {exemption.code} ({exemption.discount_percent}%)",
-                        amount_minor=-discount,
-                        rule_set=rule_set,
-                        exemption=exemption,
-                    ),
+                    code,
+                    registered_from,
+                    min(next_month - dt.timedelta(days=1), last_day),
+                    rules.pro_rata(annual, registered_from, period),
+                    f"{description}, pro rata: {months} of {rules.MONTHS_IN_YEAR} months",
                 )
             )
-        invoices.append(
-            Invoice(
-                number=number,
-                practitioner_id=entry.practitioner_id,
-                register_entry=entry,
-                period=period,
-                purpose=Invoice.Purpose.RENEWAL,
-                status=InvoiceStatus.PAID if total == 0 else InvoiceStatus.ISSUED,
-                currency=council_currency,
-                total_minor=total,
-                paid_minor=0,
-                issued_date=on_date,
-                due_date=period.due_date,
+            month_start = next_month
+    return rows
+
+
+def _invoice_chunk(chunk: list[tuple[int, str]], *, period: RenewalPeriod, on_date: dt.date, actor: User | None) -> int:
+    """Bill one chunk of (entry id, category code): invoices, lines, their history rows, audit events, notices."""
+    rule_set = period.rule_set
+    now, db_now = _db_now()
+    reason = f"renewal invoicing {period.year}"
+    fee_rows = [
+        (code, _db_date(start), _db_date(end), amount, description)
+        for code, start, end, amount, description in _annual_fee_rows(period=period, codes={row[1] for row in chunk})
+    ]
+    fee_columns = ("code", "registered_from", "registered_to", "amount_minor", "description")
+    fees, fee_params = _values("fee", fee_columns, fee_rows)
+    entry_in_chunk, entry_params = _id_in("e.id", "entry", [row[0] for row in chunk])
+    params = {
+        **fee_params,
+        **entry_params,
+        **history_params(actor=actor, reason=reason, history_date=now),
+        "now": db_now,
+        "annual": FeeType.ANNUAL,
+        "exemption": FeeType.EXEMPTION,
+        "valid_from": _db_date(period.valid_from_date),
+        "valid_to": _db_date(period.valid_to_date),
+        "number_prefix": f"INV-{period.year}-",
+        "first_number": _take_invoice_number_block(year=period.year, count=len(chunk)),
+        "period": period.pk,
+        "renewal": Invoice.Purpose.RENEWAL,
+        "paid": InvoiceStatus.PAID,
+        "issued": InvoiceStatus.ISSUED,
+        "currency": rules.currency(rule_set=rule_set, default="ZAR"),
+        "on_date": _db_date(on_date),
+        "due": _db_date(period.due_date),
+        "rule_set": rule_set.pk,
+    }
+    billed = _BILLED_CTE.format(fees=fees, entry_in_chunk=entry_in_chunk)
+    if _on_postgresql():
+        # One statement: what is billed is read once, so the invoice totals and their lines agree
+        # even if an exemption is granted while the chunk runs.
+        created = _fetch(
+            f"WITH {billed}, "  # noqa: S608 - fragments are this module's constants
+            f"invoice AS (INSERT INTO licensing_invoice ({_INVOICE_COLUMNS}) {_INVOICES_SELECT} RETURNING *), "
+            f"line AS (INSERT INTO licensing_invoiceline ({_LINE_COLUMNS}) "
+            f"{_LINES_SELECT.format(invoices='invoice')} RETURNING *), "
+            f"invoice_history AS ({history_insert_sql(model=Invoice, source='invoice', history_type='+')}), "
+            f"line_history AS ({history_insert_sql(model=InvoiceLine, source='line', history_type='+')}) "
+            "SELECT id, number, total_minor, currency FROM invoice ORDER BY id",
+            params,
+        )
+    else:
+        created = sorted(
+            _fetch(
+                f"WITH {billed} INSERT INTO licensing_invoice ({_INVOICE_COLUMNS}) "
+                f"{_INVOICES_SELECT} RETURNING id, number, total_minor, currency",
+                params,
             )
         )
-    reason = f"renewal invoicing {period.year}"
-    created = bulk_create_with_history(
-        invoices, Invoice, batch_size=1000, default_user=actor, default_change_reason=reason
-    )
-    for index, line in lines:
-        line.invoice = created[index]
-    bulk_create_with_history(
-        [line for _index, line in lines], InvoiceLine, batch_size=1000, default_user=actor, default_change_reason=reason
-    )
-    audit_record_many(
+        if created:
+            _invoice_chunk_lines_sqlite([row[0] for row in created], billed=billed, params=params)
+    audit_record_rows(
         actor=actor,
         action="invoice.issued",
         reason=reason,
-        items=[
-            AuditItem(
-                invoice,
-                after={"number": invoice.number, "total_minor": invoice.total_minor, "currency": invoice.currency},
+        model=Invoice,
+        rows=[
+            AuditRow(
+                invoice_id,
+                f"#{invoice_id} {number}",  # Invoice.__str__
+                after={"number": number, "total_minor": total_minor, "currency": currency},
             )
-            for invoice in created
+            for invoice_id, number, total_minor, currency in created
         ],
     )
     notification_queue_many(
         kind="renewal_invoice",
         items=[
-            (entry.practitioner.user, {"invoice": invoice, "entry": entry, "period": period})
-            for entry, invoice in zip(entries, created, strict=True)
-            if entry.practitioner.user is not None
+            (invoice.practitioner.user, {"invoice": invoice, "entry": invoice.register_entry, "period": period})
+            for invoice in Invoice.objects.filter(
+                pk__in=[row[0] for row in created], practitioner__user__isnull=False
+            ).select_related("practitioner__user", "register_entry__category")
+            if invoice.practitioner.user is not None
         ],
     )
     return len(created)
+
+
+def _invoice_chunk_lines_sqlite(invoice_ids: list[int], *, billed: str, params: Mapping[str, Any]) -> None:
+    """SQLite: the lines of the invoices just written, then the history rows of both, one statement each."""
+    invoice_in_chunk, invoice_params = _id_in("id", "invoice", invoice_ids)
+    new_invoices = f"(SELECT id, register_entry_id FROM licensing_invoice WHERE {invoice_in_chunk})"  # noqa: S608
+    _execute(
+        f"WITH {billed} INSERT INTO licensing_invoiceline ({_LINE_COLUMNS}) "
+        f"{_LINES_SELECT.format(invoices=new_invoices)}",
+        {**params, **invoice_params},
+    )
+    history_copy_rows(model=Invoice, where=invoice_in_chunk, params={**params, **invoice_params}, history_type="+")
+    line_of_chunk, line_params = _id_in("invoice_id", "invoice", invoice_ids)
+    history_copy_rows(model=InvoiceLine, where=line_of_chunk, params={**params, **line_params}, history_type="+")
 
 
 # Late penalties (batch) ----------------------------------------------------------------------
@@ -320,80 +508,190 @@ def _effective(period: RenewalPeriod, field: str) -> Coalesce:
     return Coalesce(Subquery(extension.values(field)[:1]), getattr(period, field))
 
 
+# Unpaid renewal invoices whose (possibly extended) penalty date has come, that were issued before
+# it (nobody is fined for a bill sent after the deadline) and carry no penalty yet. Locked on
+# PostgreSQL, so a payment racing the job either waits for the chunk or is waited for (and its PAID
+# invoice then drops out of the chunk).
+_PENALTY_DUE_SQL = """
+SELECT i.id, c.code, i.number
+FROM licensing_invoice i
+LEFT JOIN registry_registerentry e ON e.id = i.register_entry_id
+LEFT JOIN registry_registercategory c ON c.id = e.category_id
+LEFT JOIN licensing_renewalextension x ON x.register_entry_id = i.register_entry_id AND x.period_id = i.period_id
+WHERE i.id > %(after_id)s
+  AND i.period_id = %(period)s AND i.purpose = %(renewal)s AND i.status IN (%(issued)s, %(part_paid)s)
+  AND COALESCE(x.penalty_from_date, %(penalty_from)s) <= %(on_date)s
+  AND i.issued_date < COALESCE(x.penalty_from_date, %(penalty_from)s)
+  AND NOT EXISTS (SELECT 1 FROM licensing_invoiceline l WHERE l.invoice_id = i.id AND l.fee_type = %(late_penalty)s)
+ORDER BY i.id
+LIMIT %(limit)s
+"""
+
+# The penalty line of each invoice of the chunk, at its category's amount.
+_PENALTY_LINES_SELECT = """
+SELECT %(now)s, %(now)s, i.id, %(late_penalty)s, %(description)s, f.amount_minor, %(rule_set)s, NULL
+FROM licensing_invoice i
+JOIN registry_registerentry e ON e.id = i.register_entry_id
+JOIN registry_registercategory c ON c.id = e.category_id
+JOIN fee f ON f.code = c.code
+WHERE i.{invoice_in_chunk}
+ORDER BY i.id
+"""
+
+# SQLite: the total grows by the penalty line just written, read in the same statement.
+_PENALTY_TOTALS_SQL = """
+UPDATE licensing_invoice
+SET total_minor = total_minor + (
+        SELECT l.amount_minor FROM licensing_invoiceline l
+        WHERE l.invoice_id = licensing_invoice.id AND l.fee_type = %(late_penalty)s
+    ),
+    updated_at = %(now)s
+WHERE {invoice_in_chunk}
+RETURNING id, number, total_minor
+"""
+
+
 def late_penalties_apply(
     *, period: RenewalPeriod, on_date: dt.date, actor: User | None = None, chunk_size: int = DEFAULT_CHUNK
 ) -> int:
-    """Add the late penalty to every unpaid renewal invoice whose (possibly extended) penalty date has come."""
-    due = (
-        Invoice.objects.filter(period=period, purpose=Invoice.Purpose.RENEWAL, status__in=OPEN_INVOICE)
-        .exclude(Exists(InvoiceLine.objects.filter(invoice=OuterRef("pk"), fee_type=FeeType.LATE_PENALTY)))
-        .alias(penalty_from=_effective(period, "penalty_from_date"))
-        .filter(penalty_from__lte=on_date)
-        .select_related("register_entry__category")
-    )
+    """Add the late penalty to every unpaid renewal invoice whose (possibly extended) penalty date has come.
+
+    An invoice issued on or after its penalty date is never penalised.
+    """
     applied = 0
-    last_pk = 0
+    last_id = 0
     reason = f"late penalty {period.year}"
+    lock = " FOR UPDATE OF i" if _on_postgresql() else ""  # SQLite: the one writer holds the whole database
     while True:
         with transaction.atomic():
             _job_lock("late_penalties")
-            chunk = list(due.select_for_update(of=("self",)).filter(pk__gt=last_pk).order_by("pk")[:chunk_size])
+            chunk = _fetch(
+                _PENALTY_DUE_SQL + lock,
+                {
+                    "after_id": last_id,
+                    "period": period.pk,
+                    "renewal": Invoice.Purpose.RENEWAL,
+                    "issued": InvoiceStatus.ISSUED,
+                    "part_paid": InvoiceStatus.PART_PAID,
+                    "penalty_from": _db_date(period.penalty_from_date),
+                    "on_date": _db_date(on_date),
+                    "late_penalty": FeeType.LATE_PENALTY,
+                    "limit": chunk_size,
+                },
+            )
             if not chunk:
                 return applied
-            last_pk = chunk[-1].pk
-            lines = []
-            by_amount: dict[int, list[Invoice]] = {}
-            for invoice in chunk:
-                entry = invoice.register_entry
-                if entry is None:
-                    raise ApplicationError(
-                        _("Renewal invoice %(number)s names no register entry.") % {"number": invoice.number}
-                    )
-                amount = rules.fee_amount(
-                    rule_set=period.rule_set, category_code=entry.category.code, fee_type=FeeType.LATE_PENALTY
-                )
-                lines.append(
-                    InvoiceLine(
-                        invoice=invoice,
-                        fee_type=FeeType.LATE_PENALTY,
-                        description=f"Late payment penalty {period.year}",
-                        amount_minor=amount,
-                        rule_set=period.rule_set,
-                    )
-                )
-                by_amount.setdefault(amount, []).append(invoice)
-            bulk_create_with_history(
-                lines, InvoiceLine, batch_size=1000, default_user=actor, default_change_reason=reason
+            last_id = chunk[-1][0]
+            applied += _penalty_chunk(chunk, period=period, actor=actor, reason=reason)
+
+
+def _penalty_chunk(
+    chunk: list[tuple[int, str | None, str]], *, period: RenewalPeriod, actor: User | None, reason: str
+) -> int:
+    """Penalise one locked chunk of (invoice id, category code, number). Returns how many were penalised."""
+    for _invoice_id, code, number in chunk:
+        if code is None:
+            raise ApplicationError(_("Renewal invoice %(number)s names no register entry.") % {"number": number})
+    now, db_now = _db_now()
+    fees, fee_params = _values(
+        "fee",
+        ("code", "amount_minor"),
+        [
+            (code, rules.fee_amount(rule_set=period.rule_set, category_code=code, fee_type=FeeType.LATE_PENALTY))
+            for code in sorted({row[1] for row in chunk if row[1] is not None})
+        ],
+    )
+    ids = [row[0] for row in chunk]
+    invoice_in_chunk, invoice_params = _id_in("id", "invoice", ids)
+    params = {
+        **fee_params,
+        **invoice_params,
+        **history_params(actor=actor, reason=reason, history_date=now),
+        "now": db_now,
+        "late_penalty": FeeType.LATE_PENALTY,
+        "description": f"Late payment penalty {period.year}",
+        "rule_set": period.rule_set_id,
+    }
+    lines = _PENALTY_LINES_SELECT.format(invoice_in_chunk=invoice_in_chunk)
+    if _on_postgresql():
+        penalised = _fetch(
+            f"WITH {fees}, "  # noqa: S608 - fragments are this module's constants
+            f"line AS (INSERT INTO licensing_invoiceline ({_LINE_COLUMNS}) {lines} RETURNING *), "
+            f"line_history AS ({history_insert_sql(model=InvoiceLine, source='line', history_type='+')}), "
+            "invoice AS (UPDATE licensing_invoice i SET total_minor = i.total_minor + line.amount_minor, "
+            "updated_at = %(now)s FROM line WHERE line.invoice_id = i.id RETURNING i.*), "
+            f"invoice_history AS ({history_insert_sql(model=Invoice, source='invoice', history_type='~')}) "
+            "SELECT invoice.id, invoice.number, invoice.total_minor, line.amount_minor "
+            "FROM invoice JOIN line ON line.invoice_id = invoice.id ORDER BY invoice.id",
+            params,
+        )
+    else:
+        penalties = dict(
+            _fetch(
+                f"WITH {fees} INSERT INTO licensing_invoiceline ({_LINE_COLUMNS}) {lines} "
+                "RETURNING invoice_id, amount_minor",
+                params,
             )
-            now = timezone.now()
-            for amount, same_amount in by_amount.items():
-                for penalised in same_amount:
-                    penalised.total_minor += amount
-                    penalised.updated_at = now
-                # One UPDATE per penalty amount; the totals are added in the database, history written alongside.
-                Invoice.objects.filter(pk__in=[penalised.pk for penalised in same_amount]).update(
-                    total_minor=F("total_minor") + amount, updated_at=now
-                )
-                Invoice.history.bulk_history_create(
-                    same_amount, batch_size=1000, update=True, default_user=actor, default_change_reason=reason
-                )
-            audit_record_many(
-                actor=actor,
-                action="invoice.penalty_added",
-                reason=reason,
-                items=[
-                    AuditItem(
-                        invoice,
-                        before={"total_minor": invoice.total_minor - line.amount_minor},
-                        after={"total_minor": invoice.total_minor, "penalty_minor": line.amount_minor},
-                    )
-                    for invoice, line in zip(chunk, lines, strict=True)
-                ],
+        )
+        penalised = [
+            (invoice_id, number, total_minor, penalties[invoice_id])
+            for invoice_id, number, total_minor in sorted(
+                _fetch(_PENALTY_TOTALS_SQL.format(invoice_in_chunk=invoice_in_chunk), params)
             )
-            applied += len(chunk)
+        ]
+        history_copy_rows(model=Invoice, where=invoice_in_chunk, params=params, history_type="~")
+        line_of_chunk, line_params = _id_in("invoice_id", "invoice", ids)
+        history_copy_rows(
+            model=InvoiceLine,
+            where=f"{line_of_chunk} AND fee_type = %(late_penalty)s",
+            params={**params, **line_params},
+            history_type="+",
+        )
+    audit_record_rows(
+        actor=actor,
+        action="invoice.penalty_added",
+        reason=reason,
+        model=Invoice,
+        rows=[
+            AuditRow(
+                invoice_id,
+                f"#{invoice_id} {number}",  # Invoice.__str__
+                before={"total_minor": total_minor - penalty_minor},
+                after={"total_minor": total_minor, "penalty_minor": penalty_minor},
+            )
+            for invoice_id, number, total_minor, penalty_minor in penalised
+        ],
+    )
+    return len(penalised)
 
 
 # Lapse (batch) ------------------------------------------------------------------------------
+
+# Practising entries without a licence for the period whose (possibly extended) lapse date has come.
+# On PostgreSQL the chunk's entries are locked here; the lapse itself is a new statement (below).
+_LAPSE_DUE_SQL = """
+SELECT e.id, e.status
+FROM registry_registerentry e
+LEFT JOIN licensing_renewalextension x ON x.register_entry_id = e.id AND x.period_id = %(period)s
+WHERE e.id > %(after_id)s
+  AND e.status IN (%(registered)s, %(registered_with_conditions)s)
+  AND e.registered_date < %(valid_from)s
+  AND COALESCE(x.lapse_date, %(lapse)s) <= %(on_date)s
+  AND NOT EXISTS (SELECT 1 FROM licensing_licence l WHERE l.register_entry_id = e.id AND l.period_id = %(period)s)
+ORDER BY e.id
+LIMIT %(limit)s
+"""
+
+# A new statement after the lock, so a new snapshot: it sees every licence committed while we waited.
+_LAPSE_SQL = """
+UPDATE registry_registerentry
+SET status = %(lapsed)s, conditions = '', status_changed_at = %(now)s, updated_at = %(now)s
+WHERE {entry_in_chunk} AND status IN (%(registered)s, %(registered_with_conditions)s)
+  AND NOT EXISTS (
+      SELECT 1 FROM licensing_licence l
+      WHERE l.register_entry_id = registry_registerentry.id AND l.period_id = %(period)s
+  )
+"""
 
 
 def lapse_run(
@@ -401,73 +699,99 @@ def lapse_run(
 ) -> int:
     """Lapse every practising entry with no licence for the period once its (possibly extended) lapse date has come.
 
-    Races with payments are safe: each chunk locks its entries, then re-reads the licences in a new
-    statement, so a licence committed while we waited for a lock is seen and that entry is skipped;
-    a payment that waits for our lock finds the entry LAPSED and is kept for restoration.
+    Races with payments are safe: each chunk locks its entries, then lapses them in a new statement
+    that re-reads the licences, so a licence committed while we waited for a lock is seen and that
+    entry is skipped; a payment that waits for our lock finds the entry LAPSED and is kept for restoration.
     """
-    extension = RenewalExtension.objects.filter(register_entry=OuterRef("pk"), period=period)
-    candidates = (
-        RegisterEntry.objects.filter(status__in=PRACTISING, registered_date__lt=period.valid_from_date)
-        .exclude(Exists(Licence.objects.filter(register_entry=OuterRef("pk"), period=period)))
-        .alias(lapse_on=Coalesce(Subquery(extension.values("lapse_date")[:1]), period.lapse_date))
-        .filter(lapse_on__lte=on_date)
-    )
     lapsed = 0
-    last_pk = 0
+    last_id = 0
     reason = _("Not renewed for %(year)s") % {"year": period.year}
+    practising = {
+        "registered": RegisterEntry.Status.REGISTERED,
+        "registered_with_conditions": RegisterEntry.Status.REGISTERED_WITH_CONDITIONS,
+    }
+    lock = " FOR UPDATE OF e" if _on_postgresql() else ""  # SQLite: the one writer holds the whole database
     while True:
         with transaction.atomic():
             _job_lock("lapse")
-            ids = list(candidates.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:chunk_size])
-            if not ids:
-                return lapsed
-            last_pk = ids[-1]
-            locked = list(
-                RegisterEntry.objects.select_for_update(of=("self",))
-                .filter(pk__in=ids, status__in=PRACTISING)
-                .select_related("practitioner__user")
-                .order_by("pk")
-            )
-            licensed = set(
-                Licence.objects.filter(period=period, register_entry_id__in=ids).values_list(
-                    "register_entry_id", flat=True
-                )
-            )
-            to_lapse = [entry for entry in locked if entry.pk not in licensed]
-            if not to_lapse:
-                continue
-            now = timezone.now()
-            before = {entry.pk: entry.status for entry in to_lapse}
-            update_with_history(
-                model=RegisterEntry,
-                objs=to_lapse,
-                changes={
-                    "status": RegisterEntry.Status.LAPSED,
-                    "conditions": "",
-                    "status_changed_at": now,
-                    "updated_at": now,
+            locked = _fetch(
+                _LAPSE_DUE_SQL + lock,
+                {
+                    **practising,
+                    "after_id": last_id,
+                    "period": period.pk,
+                    "valid_from": _db_date(period.valid_from_date),
+                    "lapse": _db_date(period.lapse_date),
+                    "on_date": _db_date(on_date),
+                    "limit": chunk_size,
                 },
-                actor=actor,
-                reason=reason,
             )
-            audit_record_many(
-                actor=actor,
-                action="register_entry.status_changed",
-                reason=reason,
-                items=[
-                    AuditItem(entry, before={"status": before[entry.pk]}, after={"status": RegisterEntry.Status.LAPSED})
-                    for entry in to_lapse
-                ],
+            if not locked:
+                return lapsed
+            last_id = locked[-1][0]
+            lapsed += _lapse_chunk(dict(locked), period=period, actor=actor, reason=reason, practising=practising)
+
+
+def _lapse_chunk(
+    status_before: dict[int, str],
+    *,
+    period: RenewalPeriod,
+    actor: User | None,
+    reason: str,
+    practising: Mapping[str, str],
+) -> int:
+    """Lapse the locked entries (id: status) still practising and unlicensed. Returns how many lapsed."""
+    now, db_now = _db_now()
+    entry_in_chunk, entry_params = _id_in("id", "entry", sorted(status_before))
+    params = {
+        **entry_params,
+        **practising,
+        **history_params(actor=actor, reason=reason, history_date=now),
+        "lapsed": RegisterEntry.Status.LAPSED,
+        "now": db_now,
+        "period": period.pk,
+    }
+    lapse = _LAPSE_SQL.format(entry_in_chunk=entry_in_chunk)
+    if _on_postgresql():
+        lapsed = _fetch(
+            f"WITH lapsed AS ({lapse} RETURNING *), "  # noqa: S608 - fragments are this module's constants
+            f"history AS ({history_insert_sql(model=RegisterEntry, source='lapsed', history_type='~')}) "
+            "SELECT id, registration_number FROM lapsed ORDER BY id",
+            params,
+        )
+    else:
+        lapsed = sorted(_fetch(f"{lapse} RETURNING id, registration_number", params))
+        if lapsed:
+            lapsed_in_chunk, lapsed_params = _id_in("id", "lapsed", [row[0] for row in lapsed])
+            history_copy_rows(
+                model=RegisterEntry, where=lapsed_in_chunk, params={**params, **lapsed_params}, history_type="~"
             )
-            notification_queue_many(
-                kind="register_lapsed",
-                items=[
-                    (entry.practitioner.user, {"entry": entry, "period": period})
-                    for entry in to_lapse
-                    if entry.practitioner.user is not None
-                ],
+    audit_record_rows(
+        actor=actor,
+        action="register_entry.status_changed",
+        reason=reason,
+        model=RegisterEntry,
+        rows=[
+            AuditRow(
+                entry_id,
+                f"#{entry_id} {registration_number}",  # RegisterEntry.__str__
+                before={"status": status_before[entry_id]},
+                after={"status": RegisterEntry.Status.LAPSED},
             )
-            lapsed += len(to_lapse)
+            for entry_id, registration_number in lapsed
+        ],
+    )
+    notification_queue_many(
+        kind="register_lapsed",
+        items=[
+            (entry.practitioner.user, {"entry": entry, "period": period})
+            for entry in RegisterEntry.objects.filter(
+                pk__in=[row[0] for row in lapsed], practitioner__user__isnull=False
+            ).select_related("practitioner__user")
+            if entry.practitioner.user is not None
+        ],
+    )
+    return len(lapsed)
 
 
 # Declarations, payments and licences -------------------------------------------------------
@@ -535,6 +859,10 @@ def _licence_issue_if_complete(*, entry: RegisterEntry, period: RenewalPeriod, a
         return existing
     if not all(renewal_steps_met(entry=entry, period=period).values()):
         return None
+    return _licence_create(entry=entry, period=period, actor=actor)
+
+
+def _licence_create(*, entry: RegisterEntry, period: RenewalPeriod, actor: User | None) -> Licence:
     licence = Licence(
         register_entry=entry,
         period=period,
@@ -571,10 +899,14 @@ def payment_record(
     currency: str,
     received_date: dt.date,
     proof: Any = None,
+    keep_if_invoice_closed: bool = False,
 ) -> Payment:
     """Record money received against an invoice, allocate it, and issue the licence if renewal is complete.
 
     `actor` is the finance officer for manual payments, None for card payments confirmed by Stripe.
+    Money Stripe has already taken is never refused: with `keep_if_invoice_closed`, a payment for an
+    invoice that was paid, voided or written off meanwhile is recorded unallocated, as credit to refund
+    or allocate.
     """
     if actor is not None:
         _require(actor, "licensing.manage_finance")
@@ -590,7 +922,8 @@ def payment_record(
             _("This invoice is in %(invoice)s; the payment is in %(payment)s.")
             % {"invoice": invoice.currency, "payment": currency}
         )
-    if invoice.status not in OPEN_INVOICE:
+    invoice_open = invoice.status in OPEN_INVOICE
+    if not invoice_open and not keep_if_invoice_closed:
         raise ApplicationError(_("Invoice %(number)s is not open for payment.") % {"number": invoice.number})
     payment = Payment(
         practitioner_id=invoice.practitioner_id,
@@ -610,13 +943,14 @@ def payment_record(
         raise DuplicatePayment(
             _("A payment with reference %(reference)s is already recorded.") % {"reference": reference}
         ) from exc
-    allocated = min(amount_minor, invoice.balance_minor)
-    allocation = PaymentAllocation(payment=payment, invoice=invoice, amount_minor=allocated)
-    _save(allocation, actor=actor, reason="payment allocated")
+    allocated = min(amount_minor, invoice.balance_minor) if invoice_open else 0
     before = {"status": invoice.status, "paid_minor": invoice.paid_minor}
-    invoice.paid_minor += allocated
-    invoice.status = InvoiceStatus.PAID if invoice.paid_minor >= invoice.total_minor else InvoiceStatus.PART_PAID
-    _save(invoice, actor=actor, reason=f"payment {reference}", fields=["paid_minor", "status"])
+    if allocated:
+        allocation = PaymentAllocation(payment=payment, invoice=invoice, amount_minor=allocated)
+        _save(allocation, actor=actor, reason="payment allocated")
+        invoice.paid_minor += allocated
+        invoice.status = InvoiceStatus.PAID if invoice.paid_minor >= invoice.total_minor else InvoiceStatus.PART_PAID
+        _save(invoice, actor=actor, reason=f"payment {reference}", fields=["paid_minor", "status"])
     audit_record(
         actor=actor,
         action="payment.recorded",
@@ -630,13 +964,14 @@ def payment_record(
             "allocated_minor": allocated,
         },
     )
-    audit_record(
-        actor=actor,
-        action="invoice.payment_applied",
-        obj=invoice,
-        before=before,
-        after={"status": invoice.status, "paid_minor": invoice.paid_minor},
-    )
+    if allocated:
+        audit_record(
+            actor=actor,
+            action="invoice.payment_applied",
+            obj=invoice,
+            before=before,
+            after={"status": invoice.status, "paid_minor": invoice.paid_minor},
+        )
     if entry is not None and invoice.purpose == Invoice.Purpose.RENEWAL and invoice.period is not None:
         _licence_issue_if_complete(entry=entry, period=invoice.period, actor=actor)
     user = invoice.practitioner.user
@@ -673,3 +1008,729 @@ def renewal_daily_run(*, on_date: dt.date | None = None) -> dict[str, int]:
         results["penalties_added"] += late_penalties_apply(period=period, on_date=today)
         results["lapsed"] += lapse_run(period=period, on_date=today)
     return results
+
+
+# Card payments (Stripe) ------------------------------------------------------------------------
+
+_FORM_KEY_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+def card_payment_start(*, actor: User, invoice: Invoice, payment_method: str, form_key: str) -> CardPayment:
+    """Create and confirm a PaymentIntent for an invoice's balance with the card Stripe.js tokenised.
+
+    The idempotency key is the invoice, its balance and the pay form's one-time key, so a form sent
+    twice makes one PaymentIntent (Stripe returns the first) and one CardPayment (the key is unique
+    here too). Stripe is called outside any database transaction; nothing about the invoice changes
+    until Stripe's signed webhook says the money moved. Raises PaymentProviderUnavailable or
+    PaymentDeclined (from the gateway) with a message for the payer.
+    """
+    if invoice.practitioner.user_id != actor.pk:
+        raise ApplicationError(_("You can only pay your own invoices."))
+    if not (8 <= len(form_key) <= 64 and set(form_key) <= _FORM_KEY_CHARACTERS):
+        raise ApplicationError(_("The payment form has expired. Please open it again."))
+    payment_method = payment_method.strip()
+    if not payment_method.startswith(("pm_", "card_", "src_")):
+        raise ApplicationError(_("Enter your card details."))
+    if invoice.status not in OPEN_INVOICE or invoice.balance_minor <= 0:
+        raise ApplicationError(_("Invoice %(number)s has nothing left to pay.") % {"number": invoice.number})
+    key = f"card-{invoice.number}-{invoice.balance_minor}-{form_key}"
+    existing = CardPayment.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    intent = gateway.payment_intent_create(
+        amount_minor=invoice.balance_minor,
+        currency=invoice.currency,
+        idempotency_key=key,
+        metadata={"invoice": invoice.number, "practitioner": str(invoice.practitioner_id)},
+        description=f"Invoice {invoice.number}",
+        payment_method=payment_method,
+    )
+    status = {
+        "succeeded": CardPayment.Status.PENDING,  # recorded when the webhook confirms it
+        "processing": CardPayment.Status.PENDING,
+        "requires_action": CardPayment.Status.PENDING,
+        "requires_capture": CardPayment.Status.PENDING,
+        "canceled": CardPayment.Status.CANCELED,
+    }.get(intent.status, CardPayment.Status.FAILED)
+    card = CardPayment(
+        invoice=invoice,
+        intent_id=intent.id,
+        idempotency_key=key,
+        # Kept only while the bank wants authentication, which Stripe.js completes with it.
+        client_secret=intent.client_secret if intent.status == "requires_action" else "",
+        amount_minor=intent.amount_minor,
+        currency=intent.currency,
+        status=status,
+        failure_message=intent.error_message if status == CardPayment.Status.FAILED else "",
+        started_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            _save(card, actor=actor, reason="card payment started")
+            audit_record(
+                actor=actor,
+                action="card_payment.started",
+                obj=card,
+                after={
+                    "invoice": invoice.number,
+                    "intent": intent.id,
+                    "amount_minor": intent.amount_minor,
+                    "currency": intent.currency,
+                    "stripe_status": intent.status,
+                },
+            )
+    except IntegrityError:
+        # The same form sent twice at once: the other request stored it first.
+        return CardPayment.objects.get(Q(idempotency_key=key) | Q(intent_id=intent.id))
+    return card
+
+
+def stripe_event_receive(*, event: gateway.VerifiedEvent) -> tuple[StripeEvent, bool]:
+    """Store a verified webhook event once, by its id; process it in a task after commit.
+
+    Returns the stored event and whether this delivery stored it (False for a replay).
+    """
+    from licensing.tasks import stripe_event_process as process_task
+
+    try:
+        with transaction.atomic():
+            stored = StripeEvent(
+                event_id=event.id,
+                type=event.type,
+                provider_created_at=event.created,
+                data_object=event.data_object,
+            )
+            _save(stored, actor=None, reason=f"webhook {event.type}")
+            audit_record(
+                actor=None, action="stripe_event.received", obj=stored, after={"id": event.id, "type": event.type}
+            )
+            transaction.on_commit(lambda: process_task.delay(stored.pk), robust=True)
+    except IntegrityError:
+        return StripeEvent.objects.get(event_id=event.id), False
+    return stored, True
+
+
+_CARD_OUTCOMES = {
+    "payment_intent.payment_failed": CardPayment.Status.FAILED,
+    "payment_intent.canceled": CardPayment.Status.CANCELED,
+}
+
+
+@transaction.atomic
+def stripe_event_process(*, stripe_event_id: int) -> StripeEvent:
+    """Act on a stored event, once. Replays and out-of-order events change nothing.
+
+    A success records the payment (idempotent by PaymentIntent id); a failure or cancellation is noted
+    on the card attempt unless it already succeeded, and the invoice stays open either way.
+    """
+    stored = StripeEvent.objects.select_for_update().get(pk=stripe_event_id)
+    if stored.status != StripeEvent.Status.RECEIVED:
+        return stored
+    intent_id = str(stored.data_object.get("id", ""))
+    card = CardPayment.objects.select_for_update().filter(intent_id=intent_id).select_related("invoice").first()
+    outcome = ""
+    if not stored.type.startswith("payment_intent."):
+        outcome = "not a PaymentIntent event"
+    elif card is None:
+        outcome = f"no card payment here for {intent_id}"
+    elif stored.type == "payment_intent.succeeded":
+        outcome = _card_payment_succeeded(card, stored.data_object)
+    elif stored.type in _CARD_OUTCOMES:
+        outcome = _card_payment_did_not_succeed(card, stored.data_object, _CARD_OUTCOMES[stored.type])
+    else:
+        outcome = "no action for this event type"
+    processed = not outcome.startswith(("no ", "not ", "already "))
+    stored.status = StripeEvent.Status.PROCESSED if processed else StripeEvent.Status.IGNORED
+    stored.processed_at = timezone.now()
+    stored.outcome = outcome or "processed"
+    _save(stored, actor=None, reason=stored.outcome, fields=["status", "processed_at", "outcome"])
+    return stored
+
+
+def _card_payment_succeeded(card: CardPayment, data: dict[str, Any]) -> str:
+    if card.payment_id is not None:
+        return "already recorded"
+    amount = int(data.get("amount_received") or data.get("amount") or 0)
+    currency = str(data.get("currency", "")).upper()
+    try:
+        payment = payment_record(
+            actor=None,
+            invoice=card.invoice,
+            method=Payment.Method.CARD,
+            reference=card.intent_id,
+            amount_minor=amount,
+            currency=currency,
+            received_date=council_today(),
+            keep_if_invoice_closed=True,
+        )
+    except DuplicatePayment:
+        payment = Payment.objects.get(method=Payment.Method.CARD, reference=card.intent_id)
+    before = {"status": card.status}
+    card.status = CardPayment.Status.SUCCEEDED
+    card.payment = payment
+    card.failure_message = ""
+    _save(card, actor=None, reason="Stripe confirmed the payment", fields=["status", "payment", "failure_message"])
+    audit_record(actor=None, action="card_payment.succeeded", obj=card, before=before, after={"payment": payment.pk})
+    return f"payment {payment.pk} recorded"
+
+
+def _card_payment_did_not_succeed(card: CardPayment, data: dict[str, Any], status: str) -> str:
+    if card.status == CardPayment.Status.SUCCEEDED:
+        return "already succeeded; a late failure event changes nothing"
+    error = data.get("last_payment_error") or {}
+    message = str(error.get("message", "")) if isinstance(error, dict) else ""
+    before = {"status": card.status}
+    card.status = status
+    card.failure_message = message
+    _save(card, actor=None, reason=f"Stripe: {status.lower()}", fields=["status", "failure_message"])
+    audit_record(actor=None, action="card_payment.not_completed", obj=card, before=before, after={"status": status})
+    return f"card payment {status.lower()}"
+
+
+# Allocation, refunds, write-offs and voids -----------------------------------------------------
+
+
+def _payment_unallocated(payment: Payment) -> int:
+    allocated = payment.allocations.aggregate(total=Coalesce(Sum("amount_minor"), 0))["total"]
+    return int(payment.amount_minor - payment.refunded_minor - allocated)
+
+
+@transaction.atomic
+def payment_allocate(*, actor: User, payment: Payment, invoice: Invoice, amount_minor: int) -> PaymentAllocation:
+    """Put a payment's unallocated credit towards another open invoice of the same practitioner."""
+    _require(actor, "licensing.manage_finance")
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
+    if invoice.practitioner_id != payment.practitioner_id or invoice.currency != payment.currency:
+        raise ApplicationError(_("A payment can only go to the same practitioner's invoices, in its currency."))
+    if invoice.status not in OPEN_INVOICE:
+        raise ApplicationError(_("Invoice %(number)s is not open for payment.") % {"number": invoice.number})
+    if not 0 < amount_minor <= min(_payment_unallocated(payment), invoice.balance_minor):
+        raise ApplicationError(_("The amount must be more than zero and no more than the credit and the balance."))
+    allocation = PaymentAllocation.objects.select_for_update().filter(payment=payment, invoice=invoice).first()
+    if allocation is None:
+        allocation = PaymentAllocation(payment=payment, invoice=invoice, amount_minor=amount_minor)
+        _save(allocation, actor=actor, reason="credit allocated")
+    else:
+        allocation.amount_minor += amount_minor
+        _save(allocation, actor=actor, reason="credit allocated", fields=["amount_minor"])
+    before = {"status": invoice.status, "paid_minor": invoice.paid_minor}
+    invoice.paid_minor += amount_minor
+    invoice.status = InvoiceStatus.PAID if invoice.paid_minor >= invoice.total_minor else InvoiceStatus.PART_PAID
+    _save(invoice, actor=actor, reason=f"credit from payment {payment.reference}", fields=["paid_minor", "status"])
+    audit_record(
+        actor=actor,
+        action="invoice.payment_applied",
+        obj=invoice,
+        before=before,
+        after={"status": invoice.status, "paid_minor": invoice.paid_minor, "payment": payment.reference},
+    )
+    if invoice.purpose == Invoice.Purpose.RENEWAL and invoice.period is not None and invoice.register_entry_id:
+        _licence_issue_if_complete(entry=_lock_entry(invoice.register_entry_id), period=invoice.period, actor=actor)
+    return allocation
+
+
+def _adjustment_request(
+    *, actor: User, kind: str, amount_minor: int, currency: str, reason: str, **target: Any
+) -> FinanceAdjustment:
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError(_("Give the reason."))
+    adjustment = FinanceAdjustment(
+        kind=kind, amount_minor=amount_minor, currency=currency, reason=reason, requested_by=actor, **target
+    )
+    _save(adjustment, actor=actor, reason=reason)
+    audit_record(
+        actor=actor,
+        action=f"{kind.lower()}.requested",
+        obj=adjustment,
+        reason=reason,
+        after={"amount_minor": amount_minor, "currency": currency, **{k: v.pk for k, v in target.items()}},
+    )
+    return adjustment
+
+
+@transaction.atomic
+def refund_request(*, actor: User, payment: Payment, amount_minor: int, reason: str) -> FinanceAdjustment:
+    """Ask to refund part or all of a payment. Nothing moves until a second member of staff approves."""
+    _require(actor, "licensing.manage_finance")
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    pending = payment.adjustments.filter(status=FinanceAdjustment.Status.REQUESTED).aggregate(
+        total=Coalesce(Sum("amount_minor"), 0)
+    )["total"]
+    if not 0 < amount_minor <= payment.amount_minor - payment.refunded_minor - pending:
+        raise ApplicationError(_("The refund must be more than zero and no more than what is left of the payment."))
+    return _adjustment_request(
+        actor=actor,
+        kind=FinanceAdjustment.Kind.REFUND,
+        amount_minor=amount_minor,
+        currency=payment.currency,
+        reason=reason,
+        payment=payment,
+    )
+
+
+@transaction.atomic
+def write_off_request(*, actor: User, invoice: Invoice, reason: str) -> FinanceAdjustment:
+    """Ask to write off what is still owed on an invoice. A second member of staff must approve."""
+    _require(actor, "licensing.manage_finance")
+    invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
+    if invoice.status not in OPEN_INVOICE or invoice.balance_minor <= 0:
+        raise ApplicationError(_("Invoice %(number)s has nothing owing to write off.") % {"number": invoice.number})
+    if invoice.adjustments.filter(status=FinanceAdjustment.Status.REQUESTED).exists():
+        raise ApplicationError(_("A write-off of this invoice is already awaiting approval."))
+    return _adjustment_request(
+        actor=actor,
+        kind=FinanceAdjustment.Kind.WRITE_OFF,
+        amount_minor=invoice.balance_minor,
+        currency=invoice.currency,
+        reason=reason,
+        invoice=invoice,
+    )
+
+
+class SecondApproverRequired(ApplicationError):
+    """The person deciding a refund or write-off is the one who asked for it."""
+
+
+@transaction.atomic
+def adjustment_decide(
+    *, actor: User, adjustment: FinanceAdjustment, approve: bool, note: str = ""
+) -> FinanceAdjustment:
+    """Approve or reject a refund or write-off: only a different member of staff with approval rights."""
+    _require(actor, "licensing.approve_finance")
+    adjustment = FinanceAdjustment.objects.select_for_update().get(pk=adjustment.pk)
+    if adjustment.requested_by_id == actor.pk:
+        raise SecondApproverRequired(_("A second member of staff must approve this; you asked for it."))
+    if adjustment.status != FinanceAdjustment.Status.REQUESTED:
+        raise ApplicationError(_("This request has already been decided."))
+    note = note.strip()
+    if not approve and not note:
+        raise ApplicationError(_("Give the reason for rejecting it."))
+    if approve and adjustment.kind == FinanceAdjustment.Kind.REFUND:
+        _refund_carry_out(adjustment, actor=actor)
+    elif approve:
+        _write_off_carry_out(adjustment, actor=actor)
+    adjustment.status = FinanceAdjustment.Status.APPROVED if approve else FinanceAdjustment.Status.REJECTED
+    adjustment.decided_by = actor
+    adjustment.decided_at = timezone.now()
+    adjustment.decision_note = note
+    _save(
+        adjustment,
+        actor=actor,
+        reason=note or adjustment.reason,
+        fields=["status", "decided_by", "decided_at", "decision_note", "provider_reference"],
+    )
+    audit_record(
+        actor=actor,
+        action=f"{adjustment.kind.lower()}.{'approved' if approve else 'rejected'}",
+        obj=adjustment,
+        reason=note or adjustment.reason,
+        before={"status": FinanceAdjustment.Status.REQUESTED},
+        after={"status": adjustment.status, "amount_minor": adjustment.amount_minor},
+    )
+    return adjustment
+
+
+def _refund_carry_out(adjustment: FinanceAdjustment, *, actor: User) -> None:
+    """Give the money back (through Stripe for card payments) and take it off the invoices it paid, newest first."""
+    payment = Payment.objects.select_for_update().get(pk=int(adjustment.payment_id or 0))
+    amount = adjustment.amount_minor
+    if amount > payment.amount_minor - payment.refunded_minor:
+        raise ApplicationError(_("The refund is more than what is left of the payment."))
+    if payment.method == Payment.Method.CARD:
+        # Idempotent by the request's id: if our commit fails after Stripe refunded, the retry refunds nothing more.
+        refund = gateway.refund_create(
+            payment_intent_id=payment.reference, amount_minor=amount, idempotency_key=f"refund-{adjustment.pk}"
+        )
+        adjustment.provider_reference = refund.id
+    to_take = max(amount - _payment_unallocated(payment), 0)
+    for allocation in payment.allocations.select_for_update().order_by("-id"):
+        if to_take <= 0:
+            break
+        taken = min(allocation.amount_minor, to_take)
+        to_take -= taken
+        invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=allocation.invoice_id)
+        before = {"status": invoice.status, "paid_minor": invoice.paid_minor}
+        invoice.paid_minor -= taken
+        if invoice.status in (InvoiceStatus.PAID, InvoiceStatus.PART_PAID):
+            invoice.status = InvoiceStatus.PART_PAID if invoice.paid_minor > 0 else InvoiceStatus.ISSUED
+        _save(invoice, actor=actor, reason=f"refund of {payment.reference}", fields=["paid_minor", "status"])
+        audit_record(
+            actor=actor,
+            action="invoice.refund_applied",
+            obj=invoice,
+            reason=adjustment.reason,
+            before=before,
+            after={"status": invoice.status, "paid_minor": invoice.paid_minor},
+        )
+        if taken == allocation.amount_minor:
+            allocation._history_user = actor  # type: ignore[attr-defined]
+            allocation.delete()
+        else:
+            allocation.amount_minor -= taken
+            _save(allocation, actor=actor, reason="refund", fields=["amount_minor"])
+    before_refunded = payment.refunded_minor
+    payment.refunded_minor += amount
+    _save(payment, actor=actor, reason=adjustment.reason, fields=["refunded_minor"])
+    audit_record(
+        actor=actor,
+        action="payment.refunded",
+        obj=payment,
+        reason=adjustment.reason,
+        before={"refunded_minor": before_refunded},
+        after={"refunded_minor": payment.refunded_minor, "provider_reference": adjustment.provider_reference},
+    )
+
+
+def _write_off_carry_out(adjustment: FinanceAdjustment, *, actor: User) -> None:
+    invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=int(adjustment.invoice_id or 0))
+    if invoice.status not in OPEN_INVOICE:
+        raise ApplicationError(_("Invoice %(number)s is no longer open.") % {"number": invoice.number})
+    before = {"status": invoice.status}
+    invoice.status = InvoiceStatus.WRITTEN_OFF
+    _save(invoice, actor=actor, reason=adjustment.reason, fields=["status"])
+    audit_record(
+        actor=actor,
+        action="invoice.written_off",
+        obj=invoice,
+        reason=adjustment.reason,
+        before=before,
+        after={"status": invoice.status, "written_off_minor": invoice.balance_minor},
+    )
+
+
+def _invoice_void(invoice: Invoice, *, actor: User | None, reason: str) -> None:
+    """Void an open invoice (the caller has locked it and checked who may)."""
+    before = {"status": invoice.status}
+    invoice.status = InvoiceStatus.VOID
+    _save(invoice, actor=actor, reason=reason, fields=["status"])
+    audit_record(
+        actor=actor, action="invoice.voided", obj=invoice, reason=reason, before=before, after={"status": "VOID"}
+    )
+
+
+@transaction.atomic
+def invoice_void(*, actor: User, invoice: Invoice, reason: str) -> Invoice:
+    """Cancel an invoice raised in error. Only one nobody has paid anything towards."""
+    _require(actor, "licensing.manage_finance")
+    invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
+    if not reason.strip():
+        raise ApplicationError(_("Give the reason."))
+    if invoice.status not in OPEN_INVOICE or invoice.paid_minor:
+        raise ApplicationError(_("Only an open invoice with nothing paid can be voided; refund or write off instead."))
+    _invoice_void(invoice, actor=actor, reason=reason.strip())
+    return invoice
+
+
+# Restoration ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def restoration_apply(
+    *, actor: User, entry: RegisterEntry, is_fit_to_practise: bool, statement: str
+) -> RestorationApplication:
+    """A lapsed registrant applies to be restored and is billed the restoration fee plus arrears.
+
+    Arrears are the balances of their unpaid renewal invoices (moved onto this invoice, and those
+    invoices voided so nothing is owed twice) and, when the rules say so, this year's annual fee.
+    """
+    entry = _lock_entry(entry.pk)
+    if entry.practitioner.user_id != actor.pk:
+        raise ApplicationError(_("Only the registrant can apply to restore their registration."))
+    if entry.status != RegisterEntry.Status.LAPSED:
+        raise ApplicationError(_("Only a lapsed registration can be restored."))
+    statement = statement.strip()
+    if not statement:
+        raise ApplicationError(_("Tell the council why your registration lapsed."))
+    if RestorationApplication.objects.filter(
+        register_entry=entry, status=RestorationApplication.Status.SUBMITTED
+    ).exists():
+        raise ApplicationError(_("You have already applied to restore this registration."))
+    today = council_today()
+    rule_set = ruleset_in_force(on_date=today)
+    if rule_set is None:
+        raise ApplicationError(_("No rule version is in force today."))
+    policy = rules.restoration_policy(rule_set=rule_set)
+    category = entry.category.code
+    lines = [
+        InvoiceLine(
+            fee_type=FeeType.RESTORATION,
+            description="Restoration fee",
+            amount_minor=rules.fee_amount(rule_set=rule_set, category_code=category, fee_type=FeeType.RESTORATION),
+            rule_set=rule_set,
+        )
+    ]
+    reason = f"restoration of {entry.registration_number}"
+    period = period_current(on_date=today)
+    # The invoice covers this year when it carries this year's fee, as arrears or as a line of its own;
+    # only then does it name the period, and only then does approval issue this year's licence.
+    covers_period = False
+    if policy.arrears_of_unpaid_renewals:
+        for unpaid in (
+            Invoice.objects.select_for_update(of=("self",))
+            .filter(register_entry=entry, purpose=Invoice.Purpose.RENEWAL, status__in=OPEN_INVOICE)
+            .order_by("issued_date")
+        ):
+            lines.append(
+                InvoiceLine(
+                    fee_type=FeeType.ANNUAL,
+                    description=f"Arrears: invoice {unpaid.number}",
+                    amount_minor=unpaid.balance_minor,
+                    rule_set=rule_set,
+                )
+            )
+            _invoice_void(unpaid, actor=actor, reason=f"{reason}: carried to the restoration invoice")
+            covers_period = covers_period or (period is not None and unpaid.period_id == period.pk)
+    if (
+        policy.current_year_fee
+        and period is not None
+        and not Invoice.objects.filter(register_entry=entry, period=period, purpose=Invoice.Purpose.RENEWAL).exists()
+    ):
+        lines.append(
+            InvoiceLine(
+                fee_type=FeeType.ANNUAL,
+                description=f"Annual fee {period.year}",
+                amount_minor=rules.fee_amount(rule_set=rule_set, category_code=category, fee_type=FeeType.ANNUAL),
+                rule_set=rule_set,
+            )
+        )
+        covers_period = True
+    currency = rules.currency(rule_set=rule_set, default="ZAR")
+    (number,) = _take_invoice_numbers(year=today.year, count=1)
+    invoice = Invoice(
+        number=number,
+        practitioner=entry.practitioner,
+        register_entry=entry,
+        period=period if covers_period else None,
+        purpose=Invoice.Purpose.RESTORATION,
+        currency=currency,
+        total_minor=sum(line.amount_minor for line in lines),
+        issued_date=today,
+        due_date=today,
+    )
+    _save(invoice, actor=actor, reason=reason)
+    for line in lines:
+        line.invoice = invoice
+        _save(line, actor=actor, reason=reason)
+    audit_record(
+        actor=actor,
+        action="invoice.issued",
+        obj=invoice,
+        reason=reason,
+        after={"number": invoice.number, "total_minor": invoice.total_minor, "currency": currency},
+    )
+    restoration = RestorationApplication(
+        register_entry=entry,
+        invoice=invoice,
+        is_fit_to_practise=is_fit_to_practise,
+        statement=statement,
+        applied_by=actor,
+    )
+    _save(restoration, actor=actor, reason="restoration applied for")
+    audit_record(
+        actor=actor,
+        action="restoration.applied",
+        obj=restoration,
+        after={"entry": entry.registration_number, "invoice": invoice.number, "fit_to_practise": is_fit_to_practise},
+    )
+    return restoration
+
+
+@transaction.atomic
+def restoration_decide(
+    *, actor: User, restoration: RestorationApplication, approve: bool, reason: str
+) -> RestorationApplication:
+    """The registrar's decision. Approval needs the restoration invoice paid; it restores the entry and,
+    when the invoice covered this year, issues this year's licence."""
+    from registry.services import register_entry_change_status
+
+    _require(actor, "registry.change_register_status")
+    restoration = RestorationApplication.objects.select_for_update().select_related("invoice").get(pk=restoration.pk)
+    if restoration.status != RestorationApplication.Status.SUBMITTED:
+        raise ApplicationError(_("This application has already been decided."))
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError(_("Give the reason for the decision."))
+    invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=restoration.invoice_id)
+    if approve:
+        if invoice.status != InvoiceStatus.PAID:
+            raise ApplicationError(_("The restoration invoice must be paid before the registration is restored."))
+        entry = register_entry_change_status(
+            actor=actor, entry=restoration.register_entry, status=RegisterEntry.Status.REGISTERED, reason=reason
+        )
+        period = invoice.period  # set only when the invoice paid for that year (restoration_apply)
+        if period is not None and not Licence.objects.filter(register_entry=entry, period=period).exists():
+            _licence_create(entry=_lock_entry(entry.pk), period=period, actor=actor)
+    elif invoice.status in OPEN_INVOICE and invoice.paid_minor == 0:
+        _invoice_void(invoice, actor=actor, reason=f"restoration refused: {reason}")
+    before = {"status": restoration.status}
+    restoration.status = RestorationApplication.Status.APPROVED if approve else RestorationApplication.Status.REFUSED
+    restoration.decided_by = actor
+    restoration.decided_at = timezone.now()
+    restoration.decision_reason = reason
+    _save(restoration, actor=actor, reason=reason, fields=["status", "decided_by", "decided_at", "decision_reason"])
+    audit_record(
+        actor=actor,
+        action=f"restoration.{'approved' if approve else 'refused'}",
+        obj=restoration,
+        reason=reason,
+        before=before,
+        after={"status": restoration.status},
+    )
+    user = restoration.register_entry.practitioner.user
+    if user is not None:
+        notification_queue(
+            recipient=user, kind="restoration_decided", context={"restoration": restoration, "reason": reason}
+        )
+    return restoration
+
+
+# Reminders and the at-risk queue ----------------------------------------------------------------
+
+
+def _reminders_send(
+    *, period: RenewalPeriod, on_date: dt.date, kind: str, entries: list[Any], days_before: int, actor: User | None
+) -> int:
+    """Log and send one reminder per entry (skipping any already logged), with each entry's dates in force now."""
+    already = set(
+        RenewalReminder.objects.filter(
+            period=period, kind=kind, days_before=days_before, register_entry_id__in=[entry.pk for entry in entries]
+        ).values_list("register_entry_id", flat=True)
+    )
+    entries = [entry for entry in entries if entry.pk not in already]
+    if not entries:
+        return 0
+    RenewalReminder.objects.bulk_create(
+        [
+            RenewalReminder(register_entry=entry, period=period, kind=kind, days_before=days_before, sent_on=on_date)
+            for entry in entries
+        ],
+        batch_size=1000,
+    )
+    audit_record_many(
+        actor=actor,
+        action="renewal.reminder_sent",
+        reason=f"{kind.lower()} reminder, {days_before} days before",
+        items=[
+            AuditItem(
+                entry, after={"kind": kind, "days_before": days_before, "due": entry.due_on, "lapse": entry.lapse_on}
+            )
+            for entry in entries
+        ],
+    )
+    notification_queue_many(
+        kind="renewal_at_risk" if kind == RenewalReminder.Kind.AT_RISK else "renewal_reminder",
+        items=[
+            (
+                entry.practitioner.user,
+                {
+                    "entry": entry,
+                    "period": period,
+                    "due_on": entry.due_on,
+                    "penalty_on": entry.penalty_on,
+                    "lapse_on": entry.lapse_on,
+                    "steps": steps_of(entry, period),
+                },
+            )
+            for entry in entries
+            if entry.practitioner.user is not None
+        ],
+    )
+    return len(entries)
+
+
+def renewal_reminders_send(*, period: RenewalPeriod, on_date: dt.date, chunk_size: int = DEFAULT_CHUNK) -> int:
+    """Send the rules' reminders (e.g. 60, 30 and 7 days before the due date), each once, to everyone not yet
+    renewed; with an extension the offsets count from the extended date. A missed day catches up with the
+    latest reminder due, not a burst of all of them. Then each at-risk registrant's own reminder before lapse."""
+    sent = 0
+    offsets = rules.reminder_offsets(rule_set=period.rule_set)
+    windows = list(zip(offsets, [*offsets[1:], 0], strict=True))
+    candidates = renewal_candidates(period=period)
+    for days, next_days in windows:
+        due_window = candidates.filter(
+            due_on__lte=on_date + dt.timedelta(days=days), due_on__gt=on_date + dt.timedelta(days=next_days)
+        ).exclude(
+            Exists(
+                RenewalReminder.objects.filter(
+                    register_entry=OuterRef("pk"), period=period, kind=RenewalReminder.Kind.DUE, days_before__lte=days
+                )
+            )
+        )
+        sent += _send_in_chunks(due_window, period, on_date, RenewalReminder.Kind.DUE, days, chunk_size)
+    risk_offsets = rules.at_risk_reminder_offsets(rule_set=period.rule_set)
+    for days, next_days in zip(risk_offsets, [*risk_offsets[1:], 0], strict=True):
+        window = candidates.filter(
+            lapse_on__lte=on_date + dt.timedelta(days=days), lapse_on__gt=on_date + dt.timedelta(days=next_days)
+        ).filter(Q(declared=True) | Q(fee_paid=True))
+        at_risk = [entry for entry in window if sum(steps_of(entry, period).values()) == 2]
+        sent += _reminders_send(
+            period=period,
+            on_date=on_date,
+            kind=RenewalReminder.Kind.AT_RISK,
+            entries=at_risk,
+            days_before=days,
+            actor=None,
+        )
+    return sent
+
+
+def _send_in_chunks(
+    queryset: Any, period: RenewalPeriod, on_date: dt.date, kind: str, days: int, chunk_size: int
+) -> int:
+    sent = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            chunk = list(queryset.filter(pk__gt=last_pk).order_by("pk")[:chunk_size])
+            if not chunk:
+                return sent
+            last_pk = chunk[-1].pk
+            sent += _reminders_send(
+                period=period, on_date=on_date, kind=kind, entries=chunk, days_before=days, actor=None
+            )
+
+
+@transaction.atomic
+def at_risk_remind(*, actor: User, entry: RegisterEntry, period: RenewalPeriod) -> int:
+    """Staff send an at-risk registrant their reminder now, from the at-risk queue (once a day at most)."""
+    _require(actor, "registry.view_register_record")
+    found = renewal_candidates(period=period).filter(pk=entry.pk).first()
+    if found is None or sum(steps_of(found, period).values()) != 2:
+        raise ApplicationError(_("This registrant is not at risk for %(year)s.") % {"year": period.year})
+    today = council_today()
+    days = (found.lapse_on - today).days
+    sent = _reminders_send(
+        period=period, on_date=today, kind=RenewalReminder.Kind.AT_RISK, entries=[found], days_before=days, actor=actor
+    )
+    if not sent:
+        raise ApplicationError(_("A reminder with these dates has already been sent."))
+    return sent
+
+
+def renewal_reminders_daily_run(*, on_date: dt.date | None = None) -> int:
+    """What beat runs each morning after the renewal run: every open period's reminders, on the council's day."""
+    today = on_date or council_today()
+    return sum(
+        renewal_reminders_send(period=period, on_date=today)
+        for period in RenewalPeriod.objects.filter(
+            opens_date__lte=today, lapse_date__gte=today - dt.timedelta(days=366)
+        )
+        .select_related("rule_set")
+        .order_by("year")
+        if today <= period.valid_to_date
+    )
+
+
+def stripe_events_sweep(*, older_than_seconds: int = 300) -> int:
+    """Process stored events whose task never ran (the broker was down when they arrived)."""
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    ids = list(
+        StripeEvent.objects.filter(status=StripeEvent.Status.RECEIVED, created_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )
+    for stripe_event_id in ids:
+        stripe_event_process(stripe_event_id=stripe_event_id)
+    return len(ids)

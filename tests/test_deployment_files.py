@@ -442,11 +442,14 @@ def test_beat_schedule_names_registered_tasks() -> None:
 
     app.loader.import_default_modules()
     schedule = app.conf.beat_schedule
-    assert set(schedule) == {"notification-sweep", "renewal-daily"}
+    assert set(schedule) == {"notification-sweep", "renewal-daily", "renewal-reminders", "stripe-events-sweep"}
     assert schedule["notification-sweep"]["task"] == "core.tasks.notification_sweep"
     assert schedule["notification-sweep"]["schedule"] == crontab(minute="*/5")
     assert schedule["renewal-daily"]["task"] == "licensing.tasks.renewal_daily"
     assert schedule["renewal-daily"]["schedule"] == crontab(hour=2, minute=15)
+    assert schedule["renewal-reminders"]["task"] == "licensing.tasks.renewal_reminders_daily"
+    assert schedule["renewal-reminders"]["schedule"] == crontab(hour=7, minute=30)
+    assert schedule["stripe-events-sweep"]["task"] == "licensing.tasks.stripe_events_sweep"
     for entry in schedule.values():
         assert entry["task"] in app.tasks
 

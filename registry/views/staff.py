@@ -11,6 +11,8 @@ from django.views.decorators.http import require_POST
 
 from core.access import AuthenticatedRequest, access, staff
 from core.exceptions import ApplicationError
+from core.selectors import council_today
+from licensing import selectors as licensing_selectors
 from registry import selectors, services
 from registry.exceptions import RequirementsNotMet
 from registry.forms import (
@@ -185,6 +187,10 @@ def register_record(request: AuthenticatedRequest, entry_id: int) -> HttpRespons
             "timeline": selectors.record_timeline(entry=entry),
             "status_form": StatusChangeForm(initial={"status": entry.status, "conditions": entry.conditions}),
             "can_change_status": request.user.has_perm("registry.change_register_status"),
+            "renewals": [
+                licensing_selectors.renewal_state(entry=entry, period=period)
+                for period in licensing_selectors.periods_open(on_date=council_today())
+            ],
         },
     )
 

@@ -7,6 +7,7 @@ table, fails the test: adding a URL means saying who may use it, here and in the
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 import re
 from collections.abc import Iterator
@@ -18,14 +19,31 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 
 from core.access import ACCESS_REFUSED_HEADER, rule_for
-from core.models import AuditEvent, Notification
+from core.models import AuditEvent, Notification, RuleSet
 from core.roles import Role
-from registry.models import Application, ApplicationDocument, InformationRequest, RegisterEntry
-from registry.services import application_decide
+from licensing import services as licensing_services
+from licensing.models import (
+    CardPayment,
+    FeeExemption,
+    FinanceAdjustment,
+    Invoice,
+    Licence,
+    Payment,
+    PaymentAllocation,
+    RenewalDeclaration,
+    RenewalExtension,
+    RenewalReminder,
+    RestorationApplication,
+    StripeEvent,
+)
+from registry.models import Application, ApplicationDocument, InformationRequest, RegisterCategory, RegisterEntry
+from registry.services import application_decide, register_entry_change_status
 from tests import factories
 from tests.conftest import mfa_login
+from tests.licensing.conftest import LICENSING_RULES
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +57,8 @@ CLIENTS = [ANONYMOUS, PRACTITIONER, OWNER, EMPLOYER, PROVIDER, *sorted(STAFF)]
 SIGNED_IN = set(CLIENTS) - {ANONYMOUS}
 EVERYONE = set(CLIENTS)
 REVIEWERS = {Role.REGISTRATION_OFFICER.value, Role.REGISTRAR.value}
+FINANCE = {Role.FINANCE_OFFICER.value}
+FINANCE_APPROVERS = {Role.FINANCE_OFFICER.value}
 # Applicant pages are open to every signed-in user; someone else's application id is a 404 from the selector.
 ALL_APPLICANTS = SIGNED_IN
 
@@ -47,6 +67,14 @@ EXPECTED: list[tuple[str, set[str]]] = [
     ("portal:*", EVERYONE),
     ("well-known-verification-keys", EVERYONE),
     ("registry:*", SIGNED_IN),
+    # Stripe's webhook is open to anyone; only a body signed with the webhook secret is acted on.
+    ("licensing:stripe-webhook", EVERYONE),
+    ("licensing:*", SIGNED_IN),
+    ("finance:approval-decide", FINANCE_APPROVERS),
+    ("finance:*", FINANCE),
+    ("renewals:restoration-decide", {Role.REGISTRAR.value}),
+    ("renewals:extension-grant", {Role.REGISTRAR.value}),
+    ("renewals:*", {*REVIEWERS, Role.CONDUCT_OFFICER.value}),
     ("staff:dashboard", STAFF),
     ("staff:application-assign", {Role.REGISTRAR.value}),
     ("staff:application-decide", {Role.REGISTRAR.value}),
@@ -121,7 +149,77 @@ def world(categories: Any) -> dict[str, Any]:
         clients[label] = mfa_login(Client(), user)
     document = ApplicationDocument.objects.filter(application=application).first()
     assert document is not None
-    return {"clients": clients, "application": application, "document": document, "entry": entry}
+    return {
+        "clients": clients,
+        "application": application,
+        "document": document,
+        "entry": entry,
+        **_licensing_world(entry, registrar),
+    }
+
+
+def _licensing_world(entry: RegisterEntry, registrar: Any) -> dict[str, Any]:
+    """A renewal invoice part-paid by bank transfer with a refund awaiting approval, a card attempt, a licence,
+    and a lapsed registrant's restoration application, none of them belonging to any client in the matrix."""
+    RuleSet.objects.filter(version=1).update(rules=LICENSING_RULES)
+    period = licensing_services.renewal_period_open(actor=None, year=2027)
+    licensing_services.renewal_invoices_issue(period=period, on_date=dt.date(2026, 11, 2))
+    invoice = Invoice.objects.get(register_entry=entry, period=period)
+    finance = factories.staff_user(Role.FINANCE_OFFICER)
+    payment = licensing_services.payment_record(
+        actor=finance,
+        invoice=invoice,
+        method=Payment.Method.CASH,
+        reference="CASH-MATRIX-1",
+        amount_minor=10000,
+        currency="ZAR",
+        received_date=dt.date(2026, 11, 3),
+    )
+    adjustment = licensing_services.refund_request(
+        actor=finance, payment=payment, amount_minor=1000, reason="Paid twice"
+    )
+    card = CardPayment.objects.create(
+        invoice=invoice,
+        intent_id="pi_matrix",
+        idempotency_key="card-matrix",
+        amount_minor=42000,
+        currency="ZAR",
+        started_by=entry.practitioner.user,
+    )
+    licence = Licence.objects.create(
+        register_entry=entry,
+        period=period,
+        number="L-MATRIX",
+        valid_from_date=period.valid_from_date,
+        valid_to_date=period.valid_to_date,
+        issued_at=timezone.now(),
+    )
+    lapsed = _registered_entry(registrar)
+    licensing_services.renewal_invoices_issue(period=period, on_date=dt.date(2026, 11, 2))
+    register_entry_change_status(actor=None, entry=lapsed, status=RegisterEntry.Status.LAPSED, reason="Not renewed")
+    restoration = licensing_services.restoration_apply(
+        actor=lapsed.practitioner.user, entry=lapsed, is_fit_to_practise=True, statement="I forgot"
+    )
+    return {
+        "year": period.year,
+        "invoice": invoice,
+        "payment": payment,
+        "adjustment": adjustment,
+        "card_payment": card,
+        "licence": licence,
+        "restoration": restoration,
+        "practitioner": entry.practitioner,
+    }
+
+
+def _registered_entry(registrar: Any) -> RegisterEntry:
+    application = factories.application_in_review(
+        applicant=factories.UserFactory(),
+        category=RegisterCategory.objects.get(code="social-worker"),
+        registrar=registrar,
+    )
+    application_decide(actor=registrar, application=application, approve=True, reason="")
+    return RegisterEntry.objects.select_related("practitioner__user").get(application=application)
 
 
 def _concrete_path(route: Route, kwargs: dict[str, Any]) -> str:
@@ -130,6 +228,11 @@ def _concrete_path(route: Route, kwargs: dict[str, Any]) -> str:
     path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda found: str(kwargs[found.group(1)]), path)
     path = re.sub(r"\([^)]*\)", "1", path)
     return "/" + path.replace("^", "").replace("$", "")
+
+
+def _pk(world: dict[str, Any], name: str) -> int:
+    """The sample object's id; 1 where a test's world has none (the gate refuses before the view looks)."""
+    return world[name].pk if name in world else 1
 
 
 def _sample_kwargs(route: Route, world: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +246,14 @@ def _sample_kwargs(route: Route, world: dict[str, Any]) -> dict[str, Any]:
         "uidb36": "1",
         "app_label": "registry",
         "object_id": str(world["application"].pk),
+        "year": world.get("year", 2027),
+        "invoice_id": _pk(world, "invoice"),
+        "payment_id": _pk(world, "payment"),
+        "adjustment_id": _pk(world, "adjustment"),
+        "card_payment_id": _pk(world, "card_payment"),
+        "licence_id": _pk(world, "licence"),
+        "restoration_id": _pk(world, "restoration"),
+        "practitioner_id": _pk(world, "practitioner"),
         "content_type_id": "1",
         "url": "nothing",
     }
@@ -164,6 +275,18 @@ def _passed_gate(response: Any) -> bool:
 def _state() -> tuple[Any, ...]:
     return (
         AuditEvent.objects.count(),
+        tuple(Invoice.objects.order_by("pk").values_list("status", "total_minor", "paid_minor")),
+        tuple(Payment.objects.order_by("pk").values_list("amount_minor", "refunded_minor")),
+        tuple(FinanceAdjustment.objects.order_by("pk").values_list("status")),
+        tuple(RestorationApplication.objects.order_by("pk").values_list("status")),
+        tuple(CardPayment.objects.order_by("pk").values_list("status")),
+        PaymentAllocation.objects.count(),
+        FeeExemption.objects.count(),
+        RenewalExtension.objects.count(),
+        RenewalDeclaration.objects.count(),
+        RenewalReminder.objects.count(),
+        StripeEvent.objects.count(),
+        Licence.objects.count(),
         Notification.objects.count(),
         tuple(Application.objects.order_by("pk").values_list("status", "assigned_to", "recommendation")),
         tuple(RegisterEntry.objects.order_by("pk").values_list("status", "conditions")),
@@ -220,6 +343,34 @@ MUTATING = [
     ("registry:application-respond", {"response": "here it is"}),
     ("registry:application-step", {"phone": "0123"}),
     ("registry:application-check", {}),
+    ("licensing:declare", {"fit_to_practise": "yes"}),
+    ("licensing:restore", {"fit_to_practise": "yes", "statement": "I forgot to renew"}),
+    ("licensing:invoice-pay", {"payment_method": "pm_card_visa", "form_key": "matrix-form-key"}),
+    (
+        "finance:payment-new",
+        {
+            "invoice_number": "INV-2027-0000001",
+            "method": "CASH",
+            "reference": "CASH-X",
+            "amount": "10.00",
+            "received_date": "2026-11-04",
+        },
+    ),
+    ("finance:payment-refund", {"amount": "5.00", "reason": "Paid twice"}),
+    ("finance:payment-allocate", {"invoice_number": "INV-2027-0000001", "amount": "1.00"}),
+    ("finance:invoice-write-off", {"reason": "Deceased"}),
+    ("finance:invoice-void", {"reason": "Raised in error"}),
+    ("finance:approval-decide", {"decision": "approve", "note": ""}),
+    (
+        "finance:exemption-grant",
+        {"code": "over-65", "discount_percent": "50", "starts_date": "2027-01-01", "reason": "Over 65"},
+    ),
+    ("renewals:at-risk-remind", {}),
+    ("renewals:restoration-decide", {"decision": "approve", "reason": "Paid"}),
+    (
+        "renewals:extension-grant",
+        {"due_date": "2027-02-01", "penalty_from_date": "2027-05-01", "lapse_date": "2027-08-01", "reason": "Illness"},
+    ),
 ]
 
 
@@ -236,6 +387,8 @@ def _assert_wrong_clients_change_nothing(name: str, data: dict[str, str], world:
     assert allowed is not None
     if name.startswith("registry:"):
         allowed = {OWNER}
+    if name.startswith("licensing:"):
+        allowed = set()  # the sample invoice, entry and restoration belong to nobody in the matrix
     before = _state()
     for label, client in world["clients"].items():
         if label in allowed:
@@ -251,13 +404,13 @@ def _assert_wrong_clients_change_nothing(name: str, data: dict[str, str], world:
         assert _state() == before, label
 
 
-STAFF_ROUTES = [route for route in ROUTES if route.name.startswith(("staff:", "admin:"))]
+STAFF_ROUTES = [route for route in ROUTES if route.name.startswith(("staff:", "admin:", "finance:", "renewals:"))]
 
 
 def test_staff_pages_refuse_staff_without_mfa(categories: Any) -> None:
     # given, for each staff area, a member of staff with no authenticator, and one whose session did not use it
     people = {}
-    for area, role in (("staff:", Role.REGISTRAR), ("admin:", Role.COUNCIL_ADMIN)):
+    for area, role in (("staff:", Role.REGISTRAR), ("admin:", Role.COUNCIL_ADMIN), ("finance:", Role.FINANCE_OFFICER)):
         no_authenticator = factories.UserFactory(is_staff=True)
         no_authenticator.groups.add(Group.objects.get(name=role.value))
         people[area] = (no_authenticator, factories.staff_user(role, is_staff=True))
@@ -272,7 +425,8 @@ def test_staff_pages_refuse_staff_without_mfa(categories: Any) -> None:
     entry_world["entry"] = RegisterEntry.objects.get(application=entry_world["application"])
     for route in STAFF_ROUTES:
         url = _concrete_path(route, _sample_kwargs(route, entry_world))
-        without_app, with_app = people["admin:" if route.name.startswith("admin:") else "staff:"]
+        area = next((area for area in ("admin:", "finance:") if route.name.startswith(area)), "staff:")
+        without_app, with_app = people[area]
         # when each signs in with a password only and opens a staff page
         no_app = Client()
         no_app.force_login(without_app)

@@ -3,70 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from typing import Any
 
 import pytest
 import time_machine
 
 from core.exceptions import ApplicationError
-from core.models import AuditEvent, RuleSet
-from core.roles import Role
+from core.models import AuditEvent
 from licensing import services
-from licensing.models import FeeType, Invoice, InvoiceLine, Licence, Payment, RenewalPeriod
+from licensing.models import FeeType, Invoice, InvoiceLine, Licence, Payment
 from registry import services as registry_services
 from registry.models import RegisterEntry
-from tests import factories
+from tests.licensing.conftest import JOHANNESBURG, _registered
 
 pytestmark = pytest.mark.django_db
-
-JOHANNESBURG = zoneinfo.ZoneInfo("Africa/Johannesburg")
-LICENSING_RULES = {
-    "currency": "ZAR",
-    "fees": {
-        "social-worker": {"annual": 52000, "late_penalty": 46500, "restoration": 76200},
-        "social-auxiliary-worker": {"annual": 26000, "late_penalty": 46500, "restoration": 76200},
-    },
-    "renewal": {
-        "annual_fee_due": {"month": 1, "day": 1},
-        "late_penalty_after": {"month": 3, "day": 31},
-        "lapse_on": {"month": 7, "day": 1},
-        "window_opens_days_before_due": 60,
-        "reminder_days_before_due": [60, 30, 7],
-    },
-}
-
-
-@pytest.fixture
-def rules(council: Any) -> RuleSet:
-    rule_set = RuleSet.objects.get(version=1)
-    rule_set.rules = LICENSING_RULES
-    rule_set.save(update_fields=["rules"])
-    return rule_set
-
-
-@pytest.fixture
-def finance(db: None) -> Any:
-    return factories.staff_user(Role.FINANCE_OFFICER)
-
-
-def _registered(categories: Any, registrar: Any, count: int, category: str = "social-worker") -> list[RegisterEntry]:
-    entries = []
-    for index in range(count):
-        application = factories.application_in_review(
-            applicant=factories.UserFactory(),
-            category=categories[category],
-            registrar=registrar,
-            family_name=f"Dlamini {index}",
-        )
-        registry_services.application_decide(actor=registrar, application=application, approve=True, reason="")
-        entries.append(RegisterEntry.objects.select_related("practitioner__user").get(application=application))
-    return entries
-
-
-@pytest.fixture
-def period(rules: RuleSet) -> RenewalPeriod:
-    return services.renewal_period_open(actor=None, year=2027)
 
 
 def test_period_dates_come_from_the_rules(period):

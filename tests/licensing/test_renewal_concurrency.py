@@ -15,7 +15,7 @@ from licensing import services
 from licensing.models import Invoice, Licence, Payment
 from registry.models import RegisterEntry
 from tests import factories
-from tests.licensing.test_renewal import LICENSING_RULES, _registered
+from tests.licensing.conftest import LICENSING_RULES, _registered
 from tests.registry.test_concurrency import _run_together
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
