@@ -41,7 +41,11 @@ from core.audit import audit_record
 from core.exceptions import ApplicationError
 from core.models import Council, RuleSet, User
 from core.roles import STAFF_ROLES, Role
+from core.selectors import council_today
 from core.services import configuration_save
+from licensing import rules as licensing_rules
+from licensing import services as licensing
+from licensing.models import Invoice, RenewalPeriod
 from registry import services as registry
 from registry.models import (
     Application,
@@ -281,8 +285,10 @@ RULES: dict[str, Any] = {
         "grace_period_ends": {"month": 6, "day": 30},
         "lapse_on": {"month": 7, "day": 1},
         "reminder_days_before_due": [60, 30, 7],
-        "restoration": {"fee_type": "restoration", "arrears_included": True},
+        "at_risk_reminder_days_before_lapse": [30, 14, 3],
     },
+    # What a lapsed registrant pays to be restored, besides the restoration fee (licensing.rules).
+    "restoration": {"arrears": "unpaid_renewals", "include_current_year_fee": True},
     "exemptions": [
         {"code": "age-65-plus", "fee_types": ["annual"], "minimum_age": 65, "discount_percent": 100},
         {"code": "non-practising", "fee_types": ["annual"], "discount_percent": 50},
@@ -514,6 +520,7 @@ class _Seeder:
         self._accounts()
         self._register()
         self._open_applications()
+        self._renewals()
 
     # Configuration rows, each with its configuration.created audit event.
 
@@ -742,6 +749,32 @@ class _Seeder:
                     conditions=conditions,
                 )
 
+    def _renewals(self) -> None:
+        """The renewal season as a council sees it: invoices out, a share paid by bank transfer (at risk until
+        they declare), and the demo practitioner with all three steps still to do."""
+        today = council_today()
+        year = _renewal_year(today)
+        period = RenewalPeriod.objects.filter(year=year).first() or licensing.renewal_period_open(actor=None, year=year)
+        licensing.renewal_invoices_issue(period=period, on_date=max(today, period.opens_date))
+        finance = self.accounts["finance-officer"]
+        practitioner_user = self.accounts["practitioner"]
+        invoices = (
+            Invoice.objects.filter(period=period, purpose=Invoice.Purpose.RENEWAL, status=Invoice.Status.ISSUED)
+            .exclude(practitioner__user=practitioner_user)
+            .order_by("pk")
+        )
+        for index, invoice in enumerate(invoices):
+            if index % 5 in (0, 2):
+                licensing.payment_record(
+                    actor=finance,
+                    invoice=invoice,
+                    method=self.rng.choice(["BANK_TRANSFER", "CASH", "MOBILE_MONEY"]),
+                    reference=f"DEMO-{invoice.number}",
+                    amount_minor=invoice.total_minor,
+                    currency=invoice.currency,
+                    received_date=min(today, period.due_date),
+                )
+
     def _open_applications(self) -> None:
         """A few applications in every state, so each queue and page has something in it."""
         kinds = ApplicationDocument.Kind
@@ -844,6 +877,16 @@ class _Seeder:
             application=application,
             reason="I cannot get my transcript in time and will apply again next year.",
         )
+
+
+def _renewal_year(today: dt.date) -> int:
+    """The licence year a council is renewing for on `today`: next year once its window has opened."""
+    rule_set = RuleSet.objects.order_by("-effective_date").first()
+    if rule_set is not None:
+        upcoming = licensing_rules.period_dates(rule_set=rule_set, year=today.year + 1)
+        if today >= upcoming.opens_date:
+            return today.year + 1
+    return today.year
 
 
 def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
