@@ -10,6 +10,7 @@ running again.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
@@ -49,6 +50,8 @@ from licensing.models import (
 from licensing.requirements import cpd_step_met
 from licensing.selectors import period_current, renewal_candidates, steps_of
 from registry.models import Practitioner, RegisterEntry
+
+logger = logging.getLogger(__name__)
 
 PRACTISING = (RegisterEntry.Status.REGISTERED, RegisterEntry.Status.REGISTERED_WITH_CONDITIONS)
 OPEN_INVOICE = (InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID)
@@ -254,6 +257,24 @@ def _fetch(sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
 def _execute(sql: str, params: Mapping[str, Any]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def _with_a_user(table: str, ids: Sequence[int]) -> list[int]:
+    """Which of these invoices or register entries (by `table`) belong to a practitioner with a user account.
+
+    Only they get notifications; most of a national register has no account, so this is usually empty.
+    """
+    if not ids:
+        return []
+    row_in, params = _id_in("t.id", "row", ids)
+    return [
+        row_id
+        for (row_id,) in _fetch(
+            f"SELECT t.id FROM {table} t JOIN registry_practitioner p ON p.id = t.practitioner_id "  # noqa: S608
+            f"WHERE {row_in} AND p.user_id IS NOT NULL",
+            params,
+        )
+    ]
 
 
 # Invoicing: the SQL
@@ -472,16 +493,18 @@ def _invoice_chunk(chunk: list[tuple[int, str]], *, period: RenewalPeriod, on_da
             for invoice_id, number, total_minor, currency in created
         ],
     )
-    notification_queue_many(
-        kind="renewal_invoice",
-        items=[
-            (invoice.practitioner.user, {"invoice": invoice, "entry": invoice.register_entry, "period": period})
-            for invoice in Invoice.objects.filter(
-                pk__in=[row[0] for row in created], practitioner__user__isnull=False
-            ).select_related("practitioner__user", "register_entry__category")
-            if invoice.practitioner.user is not None
-        ],
-    )
+    notify = _with_a_user("licensing_invoice", [row[0] for row in created])
+    if notify:
+        notification_queue_many(
+            kind="renewal_invoice",
+            items=[
+                (invoice.practitioner.user, {"invoice": invoice, "entry": invoice.register_entry, "period": period})
+                for invoice in Invoice.objects.filter(pk__in=notify).select_related(
+                    "practitioner__user", "register_entry__category"
+                )
+                if invoice.practitioner.user is not None
+            ],
+        )
     return len(created)
 
 
@@ -781,16 +804,16 @@ def _lapse_chunk(
             for entry_id, registration_number in lapsed
         ],
     )
-    notification_queue_many(
-        kind="register_lapsed",
-        items=[
-            (entry.practitioner.user, {"entry": entry, "period": period})
-            for entry in RegisterEntry.objects.filter(
-                pk__in=[row[0] for row in lapsed], practitioner__user__isnull=False
-            ).select_related("practitioner__user")
-            if entry.practitioner.user is not None
-        ],
-    )
+    notify = _with_a_user("registry_registerentry", [row[0] for row in lapsed])
+    if notify:
+        notification_queue_many(
+            kind="register_lapsed",
+            items=[
+                (entry.practitioner.user, {"entry": entry, "period": period})
+                for entry in RegisterEntry.objects.filter(pk__in=notify).select_related("practitioner__user")
+                if entry.practitioner.user is not None
+            ],
+        )
     return len(lapsed)
 
 
@@ -1082,6 +1105,9 @@ def card_payment_start(*, actor: User, invoice: Invoice, payment_method: str, fo
     except IntegrityError:
         # The same form sent twice at once: the other request stored it first.
         return CardPayment.objects.get(Q(idempotency_key=key) | Q(intent_id=intent.id))
+    # Any webhook for this intent that arrived before the row was saved is processed now.
+    for waiting in StripeEvent.objects.filter(status=StripeEvent.Status.RECEIVED, data_object__id=intent.id):
+        stripe_event_process(stripe_event_id=waiting.pk)
     return card
 
 
@@ -1110,6 +1136,9 @@ def stripe_event_receive(*, event: gateway.VerifiedEvent) -> tuple[StripeEvent, 
     return stored, True
 
 
+# How long an event for a PaymentIntent we have no record of waits for its card payment to be saved.
+UNMATCHED_EVENT_PATIENCE = dt.timedelta(hours=1)
+
 _CARD_OUTCOMES = {
     "payment_intent.payment_failed": CardPayment.Status.FAILED,
     "payment_intent.canceled": CardPayment.Status.CANCELED,
@@ -1132,6 +1161,11 @@ def stripe_event_process(*, stripe_event_id: int) -> StripeEvent:
     if not stored.type.startswith("payment_intent."):
         outcome = "not a PaymentIntent event"
     elif card is None:
+        if timezone.now() - stored.created_at < UNMATCHED_EVENT_PATIENCE:
+            # Stripe can be faster than our own save of the card attempt: keep the event for the sweep,
+            # and card_payment_start processes it as soon as the attempt is saved.
+            return stored
+        logger.error("Stripe event %s names %s, which no card payment here matches", stored.event_id, intent_id)
         outcome = f"no card payment here for {intent_id}"
     elif stored.type == "payment_intent.succeeded":
         outcome = _card_payment_succeeded(card, stored.data_object)
@@ -1732,5 +1766,9 @@ def stripe_events_sweep(*, older_than_seconds: int = 300) -> int:
         .values_list("pk", flat=True)[:500]
     )
     for stripe_event_id in ids:
-        stripe_event_process(stripe_event_id=stripe_event_id)
+        try:
+            stripe_event_process(stripe_event_id=stripe_event_id)
+        except Exception:
+            # One bad event must not hold up the ones behind it; it stays RECEIVED and is logged each time.
+            logger.exception("Stripe event %s could not be processed", stripe_event_id)
     return len(ids)

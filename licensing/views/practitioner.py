@@ -8,6 +8,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -111,6 +112,9 @@ def invoice_detail(request: AuthenticatedRequest, invoice_id: int) -> HttpRespon
 
 
 @access(AUTHENTICATED)
+# Stripe is called outside any transaction (card_payment_start's contract): no transaction is held open across
+# a slow provider, and the CardPayment commits as soon as Stripe has answered, whatever the rest of the request does.
+@transaction.non_atomic_requests
 @require_http_methods(["GET", "POST"])
 def invoice_pay(request: AuthenticatedRequest, invoice_id: int) -> HttpResponse:
     """Pay the balance by card. Stripe.js turns the card into a token in the browser; the server creates
