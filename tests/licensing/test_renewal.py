@@ -9,9 +9,10 @@ import pytest
 import time_machine
 
 from core.exceptions import ApplicationError
-from core.models import AuditEvent
-from licensing import services
-from licensing.models import FeeType, Invoice, InvoiceLine, Licence, Payment
+from core.models import AuditEvent, Notification
+from core.selectors import council_today
+from licensing import selectors, services
+from licensing.models import FeeType, Invoice, InvoiceLine, Licence, Payment, RenewalPeriod
 from registry import services as registry_services
 from registry.models import RegisterEntry
 from tests.licensing.conftest import JOHANNESBURG, _registered
@@ -281,3 +282,59 @@ def test_lapse_falls_on_the_local_day(categories, registrar, rules, utc_moment, 
         services.renewal_daily_run()
     with time_machine.travel(utc_moment, tick=False):
         assert services.renewal_daily_run()["lapsed"] == lapsed
+
+
+def _reminders_at(utc_moment: dt.datetime) -> int:
+    with time_machine.travel(utc_moment, tick=False):
+        return services.renewal_reminders_daily_run()
+
+
+def test_reminders_fall_on_the_local_day_and_follow_an_extension(categories, registrar, rules):
+    # given two registrants billed for 2027 (fee due 1 January; reminders 60, 30 and 7 days before)
+    on_time, extended = _registered(categories, registrar, 2)
+    with time_machine.travel(dt.datetime(2026, 11, 2, 8, 0, tzinfo=JOHANNESBURG), tick=False):
+        services.renewal_daily_run()
+    assert _reminders_at(dt.datetime(2026, 11, 2, 6, 0, tzinfo=dt.UTC)) == 2  # 60 days before
+    assert _reminders_at(dt.datetime(2026, 12, 2, 6, 0, tzinfo=dt.UTC)) == 2  # 30 days before
+    period = RenewalPeriod.objects.get(year=2027)
+    # and one of them given until 1 March to pay (penalty from 1 May, lapse 1 August)
+    services.renewal_extension_grant(
+        actor=registrar,
+        entry=extended,
+        period=period,
+        due_date=dt.date(2027, 3, 1),
+        penalty_from_date=dt.date(2027, 5, 1),
+        lapse_date=dt.date(2027, 8, 1),
+        reason="Hospitalised",
+    )
+    # when the reminder job runs at 23:59 on 24 December in Johannesburg, nothing is due yet
+    assert _reminders_at(dt.datetime(2026, 12, 24, 21, 59, tzinfo=dt.UTC)) == 0
+    # and two minutes later it is 25 December there: the 7-day reminder goes, to the one not extended
+    assert _reminders_at(dt.datetime(2026, 12, 24, 22, 1, tzinfo=dt.UTC)) == 1
+    assert Notification.objects.filter(kind="renewal_reminder", recipient=on_time.practitioner.user).count() == 3
+    # then the extended registrant's 7-day reminder comes 7 days before their own date, quoting their dates
+    assert _reminders_at(dt.datetime(2027, 2, 21, 21, 59, tzinfo=dt.UTC)) == 0
+    assert _reminders_at(dt.datetime(2027, 2, 21, 22, 1, tzinfo=dt.UTC)) == 1
+    last = Notification.objects.filter(kind="renewal_reminder", recipient=extended.practitioner.user).latest("pk")
+    assert "1 March 2027" in last.body
+    assert "1 May 2027" in last.body
+    assert "1 August 2027" in last.body
+
+
+@pytest.mark.parametrize(
+    ("utc_moment", "band"),
+    [
+        # 23:59 on 1 January in Johannesburg: due today, not overdue
+        (dt.datetime(2027, 1, 1, 21, 59, tzinfo=dt.UTC), "not_yet_due"),
+        # 00:01 on 2 January there: one day overdue
+        (dt.datetime(2027, 1, 1, 22, 1, tzinfo=dt.UTC), "1_30"),
+    ],
+)
+def test_an_unpaid_fee_is_overdue_from_the_local_day_after_the_due_date(
+    categories, registrar, period, utc_moment, band
+):
+    _registered(categories, registrar, 1)
+    services.renewal_invoices_issue(period=period, on_date=dt.date(2026, 11, 2))
+    with time_machine.travel(utc_moment, tick=False):
+        totals = selectors.aged_debt_totals(on_date=council_today())
+    assert totals["ZAR"][band] == 52000
