@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 .PHONY: help venv demo test lint messages makemessages assets bench screenshots clean
 
 help:
-	@echo "make demo   - set up and serve the demo council on http://127.0.0.1:8000 (SQLite, eager Celery)"
+	@echo "make demo   - set up and serve the demo council on http://127.0.0.1:8000 (SQLite, eager Celery, localstripe)"
 	@echo "make test   - set up and run every check and the whole test suite (PostgreSQL, Redis, Chromium)"
 	@echo "make lint   - ruff, format, mypy, migrations and deploy checks only"
 	@echo "make bench  - benchmarks against raw SQL on the same machine"
@@ -34,9 +34,7 @@ makemessages: venv
 	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py makemessages -l es -l fr --ignore=.venv --ignore=frontend --ignore=static --no-obsolete
 
 demo: venv messages
-	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py migrate --noinput -v 0
-	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py seed_demo
-	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/python manage.py runserver 127.0.0.1:8000
+	scripts/demo.sh
 
 lint: venv
 	scripts/lint.sh

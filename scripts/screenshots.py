@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import sync_playwright
 
@@ -51,6 +52,16 @@ def _wait_for(port: int, deadline_seconds: float = 30) -> None:
     raise RuntimeError("the demo server did not start")
 
 
+def _sign_in(page: Any, base: str, email: str, code: str = "") -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", "demo-password-2026")
+    page.click("main button[type=submit]")
+    if code:
+        page.fill("input[name=code]", code)
+        page.click("main button[type=submit]")
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -79,17 +90,17 @@ def main() -> None:
                 page = phone.new_page()
                 page.goto(f"{base}/register/?q=jose+nunez")
                 page.screenshot(path=str(OUT / "public-register.png"), full_page=True)
-                desktop = browser.new_context(viewport={"width": 1280, "height": 900})
-                page = desktop.new_page()
-                page.goto(f"{base}/accounts/login/")
-                page.fill("input[name=login]", "registrar@demo.council.example")
-                page.fill("input[name=password]", "demo-password-2026")
-                page.click("main button[type=submit]")
-                code = _manage(env, "demo_totp_code", "registrar@demo.council.example").strip()
-                page.fill("input[name=code]", code)
-                page.click("main button[type=submit]")
-                page.goto(f"{base}/staff/applications/?status=IN_REVIEW")
-                page.screenshot(path=str(OUT / "registrar-queue.png"), full_page=False)
+                _sign_in(page, base, "practitioner@demo.council.example")
+                page.goto(f"{base}/licence/")
+                page.screenshot(path=str(OUT / "renewal.png"), full_page=True)
+                for email, path, name in (
+                    ("registrar@demo.council.example", "/staff/applications/?status=IN_REVIEW", "registrar-queue.png"),
+                    ("finance-officer@demo.council.example", "/staff/finance/", "finance-aged-debt.png"),
+                ):
+                    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                    _sign_in(page, base, email, code=_manage(env, "demo_totp_code", email).strip())
+                    page.goto(f"{base}{path}")
+                    page.screenshot(path=str(OUT / name), full_page=False)
                 browser.close()
         finally:
             server.terminate()
