@@ -101,6 +101,13 @@ _ACCOUNTS: tuple[tuple[str, str, str, Role | None, str], ...] = (
     ("registrar", "Registrar (approves applications)", "Nomvula Khumalo", Role.REGISTRAR, "en"),
     ("registration-officer", "Registration officer", "Sipho Ndlovu", Role.REGISTRATION_OFFICER, "en"),
     ("finance-officer", "Finance officer", "Aisha Patel", Role.FINANCE_OFFICER, "en"),
+    (
+        "finance-manager",
+        "Finance officer who approves the other's refunds and write-offs",
+        "Thabo Mokoena",
+        Role.FINANCE_OFFICER,
+        "en",
+    ),
     ("exams-officer", "Exams officer", "Johan Pretorius", Role.EXAMS_OFFICER, "en"),
     ("cpd-officer", "CPD officer", "Lindiwe Mahlangu", Role.CPD_OFFICER, "en"),
     ("conduct-officer", "Conduct officer", "Carlos Andrés Rodríguez", Role.CONDUCT_OFFICER, "es"),

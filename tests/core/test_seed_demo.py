@@ -172,12 +172,14 @@ def test_demo_accounts_can_sign_in_in_their_roles(debug):
     # when the demo is seeded
     result = demo_seed(practitioner_count=SMALL)
 
-    # then there is one log-in per role, plus the applicant and a practitioner
+    # then there is one log-in per role (two for finance, as refunds need a second person), plus the applicant
+    # and a practitioner
     emails = [login.email for login in result.logins]
     assert emails == [
         "registrar@demo.council.example",
         "registration-officer@demo.council.example",
         "finance-officer@demo.council.example",
+        "finance-manager@demo.council.example",
         "exams-officer@demo.council.example",
         "cpd-officer@demo.council.example",
         "conduct-officer@demo.council.example",
@@ -189,7 +191,9 @@ def test_demo_accounts_can_sign_in_in_their_roles(debug):
         "practitioner@demo.council.example",
     ]
     role_of = {email: set(User.objects.get(email=email).groups.values_list("name", flat=True)) for email in emails}
-    assert sorted(name for names in role_of.values() for name in names) == sorted(role.value for role in Role)
+    assert sorted(name for names in role_of.values() for name in names) == sorted(
+        [*(role.value for role in Role), Role.FINANCE_OFFICER.value]
+    )
     for email in emails:
         user = User.objects.get(email=email)
         assert user.check_password(DEMO_PASSWORD)
@@ -197,7 +201,7 @@ def test_demo_accounts_can_sign_in_in_their_roles(debug):
     # and staff have an authenticator whose secret the log-in block shows
     staff_emails = {login.email for login in result.logins if login.totp_secret}
     assert staff_emails == {email for email, names in role_of.items() if names & {role.value for role in STAFF_ROLES}}
-    assert Authenticator.objects.filter(type=Authenticator.Type.TOTP).count() == len(STAFF_ROLES)
+    assert Authenticator.objects.filter(type=Authenticator.Type.TOTP).count() == len(STAFF_ROLES) + 1
     # and only the council administrator reaches the Django admin
     assert list(User.objects.filter(is_staff=True).values_list("email", flat=True)) == [
         "council-admin@demo.council.example"
