@@ -36,9 +36,11 @@ from config.celery_app import app as celery_app
 from core import services as core_services
 from core.audit import audit_chain_verify
 from core.models import AuditEvent, Notification
+from core.roles import Role
 from core.selectors import council_today
 from licensing import gateway, services
 from licensing.models import CardPayment, Invoice, InvoiceStatus, Payment, RenewalPeriod, StripeEvent
+from tests import factories
 from tests.conftest import mfa_login
 from tests.core.test_notifications import _forget_connections
 from tests.licensing.conftest import _registered, free_loopback_port, localstripe_started
@@ -676,3 +678,24 @@ def test_an_event_for_an_unknown_intent_is_ignored_only_after_an_hour(stripe_set
     event.refresh_from_db()
     assert event.status == StripeEvent.Status.IGNORED
     assert "no card payment here for pi_unknown" in event.outcome
+
+
+def test_an_approved_refund_of_a_card_payment_goes_back_through_stripe(stripe_settings, invoice, deliver, finance):
+    # given a card payment Stripe confirmed, and a refund of 20.00 asked for by one finance officer
+    card = _card_payment_pending(invoice)
+    deliver(_event_body("payment_intent.succeeded", _intent(card.intent_id)))
+    payment = Payment.objects.get(method=Payment.Method.CARD)
+    request = services.refund_request(actor=finance, payment=payment, amount_minor=2000, reason="Charged twice")
+    approver = factories.staff_user(Role.FINANCE_OFFICER)
+
+    # when a second finance officer approves it
+    services.adjustment_decide(actor=approver, adjustment=request, approve=True)
+
+    # then Stripe holds a refund of 20.00 for that PaymentIntent, and our books say so
+    request.refresh_from_db()
+    payment.refresh_from_db()
+    assert request.provider_reference.startswith("re_")
+    refund = gateway._client().v1.refunds.retrieve(request.provider_reference)
+    assert (refund.amount, refund.payment_intent) == (2000, card.intent_id)
+    assert payment.refunded_minor == 2000
+    assert _invoice_state(invoice) == (InvoiceStatus.PART_PAID, ANNUAL_FEE_MINOR - 2000)
