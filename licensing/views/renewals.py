@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -24,7 +25,10 @@ REGISTRAR = staff("registry.change_register_status")
 def at_risk(request: AuthenticatedRequest) -> HttpResponse:
     """Registrants who have done two of the three steps, for each open period, soonest lapse first."""
     today = council_today()
-    queues = [(period, selectors.at_risk_list(period=period)) for period in selectors.periods_open(on_date=today)]
+    queues = [
+        (period, Paginator(selectors.at_risk_list(period=period), 100).get_page(request.GET.get("page")))
+        for period in selectors.periods_open(on_date=today)
+    ]
     return render(request, "licensing/staff/at_risk.html", {"queues": queues, "today": today})
 
 
