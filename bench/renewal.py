@@ -9,6 +9,15 @@ database:
    plain-SQL version (rows and their history rows) in a transaction it rolls back, then the
    application's job (rows, history rows, audit events), which it keeps for the next job.
 
+Before the penalty and lapse runs, the process runs ANALYZE (not timed, before both versions), as
+autovacuum would have long before those jobs come in production, months after invoicing. (Before
+invoicing, the invoice tables are left never analysed, as on a new install: analysed while empty,
+they lead the planner to re-read the growing invoice table for each row of the plain statement.)
+The plain SQL is timed twice over: the statement alone (the yardstick this bench first
+used), and the statement plus the deferred foreign-key checks its commit would run (SET CONSTRAINTS
+ALL IMMEDIATE before the rollback). A rolled-back statement never runs those checks; the job, which
+commits, always does, so the second figure is the same change as the job's.
+
 Each job's process reports both times, the ratio, and memory: the resident set when the job starts
 and its peak while the job runs (sampled from /proc every 5 ms), so data generation never counts.
 The acceptance target: under 60 s and within 3x of plain SQL at 100,000, and a job's memory growth
@@ -220,11 +229,20 @@ def measure(job: str, size: int) -> dict[str, float | str]:
         "penalty_from": period.penalty_from_date,
         "rule_set": period.rule_set_id,
     }
+    if job != "invoicing":
+        # Statistics of the invoices the previous job wrote, as autovacuum will have gathered long
+        # before the penalty and lapse runs come in production (months after invoicing); without them
+        # the planner plans for the empty invoice table of a minute ago. Not timed; the same for both.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     with transaction.atomic():
         started = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute(plain_sql, params)
             sql_rows = cursor.rowcount
+            statement_seconds = time.perf_counter() - started
+            # The deferred foreign-key checks a commit would run (the job's time includes its commits).
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         sql_seconds = time.perf_counter() - started
         transaction.set_rollback(True)
     events_before = AuditEvent.objects.count()
@@ -239,6 +257,7 @@ def measure(job: str, size: int) -> dict[str, float | str]:
         "sql_rows": sql_rows,
         "app_s": app_seconds,
         "sql_s": sql_seconds,
+        "statement_s": statement_seconds,
         "history_rows": history(),
         "audit_events": AuditEvent.objects.count() - events_before,
         "start_mib": memory.start_mib,
@@ -253,20 +272,28 @@ def _python(*args: str) -> str:
     ).stdout
 
 
+def _meets(app_seconds: float, sql_seconds: float) -> str:
+    return "meets" if app_seconds < TARGET_SECONDS and app_seconds / sql_seconds <= TARGET_RATIO else "MISSES"
+
+
 def _report(rows: list[dict[str, Any]]) -> None:
     out = sys.stdout
     out.write(
-        "\nRenewal batch jobs on PostgreSQL, each against the same change in plain SQL in the same run"
-        "\n(application: rows + history rows + audit events; plain SQL: rows + history rows, rolled back)\n\n"
+        "\nRenewal batch jobs on PostgreSQL, each against the same change in plain SQL in the same run.\n"
+        "app: the job, chunk by chunk, committed (rows + history rows + audit events).\n"
+        "SQL: one plain statement (rows + history rows) and the foreign-key checks its commit would run,\n"
+        "     then rolled back; 'stmt' is the statement alone, without those checks.\n"
+        "Memory: the job's process when the job starts, its peak during the job, and the difference.\n\n"
     )
     out.write(
-        f"{'N':>8} {'job':10} {'rows':>7} {'app s':>7} {'SQL s':>7} {'ratio':>6} "
+        f"{'N':>8} {'job':10} {'rows':>7} {'app s':>7} {'SQL s':>7} {'ratio':>6} {'stmt s':>7} {'ratio':>6} "
         f"{'MiB at start':>12} {'peak MiB':>9} {'job +MiB':>9}\n"
     )
     for row in rows:
+        app, sql, statement = row["app_s"], row["sql_s"], row["statement_s"]
         out.write(
-            f"{int(row['size']):>8} {row['job']:10} {int(row['rows']):>7} {row['app_s']:7.2f} {row['sql_s']:7.2f} "
-            f"{row['app_s'] / row['sql_s']:6.2f} {row['start_mib']:12.0f} {row['peak_mib']:9.0f} "
+            f"{int(row['size']):>8} {row['job']:10} {int(row['rows']):>7} {app:7.2f} {sql:7.2f} {app / sql:6.2f} "
+            f"{statement:7.2f} {app / statement:6.2f} {row['start_mib']:12.0f} {row['peak_mib']:9.0f} "
             f"{row['peak_mib'] - row['start_mib']:9.1f}\n"
         )
     out.write("\nRows written by the application (each job's rows = its plain SQL's rows; history; audit events):\n")
@@ -276,13 +303,13 @@ def _report(rows: list[dict[str, Any]]) -> None:
             f"{int(row['history_rows'])} history rows, {int(row['audit_events'])} audit events\n"
         )
     largest = max(int(row["size"]) for row in rows)
-    verdicts = [
-        f"{row['job']} {'meets' if row['app_s'] < TARGET_SECONDS and row['app_s'] / row['sql_s'] <= TARGET_RATIO else 'MISSES'}"
-        for row in rows
-        if int(row["size"]) == largest
-    ]
+    at_largest = [row for row in rows if int(row["size"]) == largest]
     out.write(
-        f"\nTarget at N={largest} (< {TARGET_SECONDS} s and <= {TARGET_RATIO}x plain SQL): {', '.join(verdicts)}\n"
+        f"\nTarget at N={largest}, < {TARGET_SECONDS} s and <= {TARGET_RATIO}x plain SQL: "
+        + ", ".join(f"{row['job']} {_meets(row['app_s'], row['sql_s'])}" for row in at_largest)
+        + "; against the statement alone: "
+        + ", ".join(f"{row['job']} {_meets(row['app_s'], row['statement_s'])}" for row in at_largest)
+        + "\n"
     )
 
 

@@ -432,3 +432,14 @@ def test_a_chunk_makes_the_same_queries_however_many_rows_it_holds(categories, r
         assert services.renewal_invoices_issue(period=next_period, on_date=next_period.opens_date) == 9
     # then both runs make the same queries: a constant number per chunk, whatever its size
     assert len(nine) == len(three)
+
+
+def test_the_jobs_sql_writes_every_column_of_the_tables_it_inserts_into():
+    # given the columns the invoicing SQL writes (raw SQL fills no Django defaults)
+    written = {
+        Invoice: set(services._INVOICE_COLUMNS.split(", ")),
+        InvoiceLine: set(services._LINE_COLUMNS.split(", ")),
+    }
+    for model, columns in written.items():
+        # when the model's columns are listed, then the SQL writes each of them but the id
+        assert {field.column for field in model._meta.concrete_fields} - {"id"} == columns, model
