@@ -28,6 +28,11 @@ class AmountField(forms.CharField):
         super().__init__(**kwargs)
 
 
+def errors_text(form: forms.Form) -> str:
+    """A form's errors as one sentence, for a page that reports them in a message rather than beside fields."""
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
 def amount_in_minor(text: str, currency: str) -> int:
     try:
         amount = parse_major(text, currency)

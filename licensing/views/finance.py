@@ -21,6 +21,7 @@ from licensing.forms import (
     ManualPaymentForm,
     ReasonForm,
     RefundRequestForm,
+    errors_text,
 )
 from licensing.models import FinanceAdjustment, Invoice, Payment
 from registry.models import Practitioner
@@ -134,7 +135,7 @@ def payment_refund(request: AuthenticatedRequest, payment_id: int) -> HttpRespon
         else:
             messages.success(request, _("Refund requested. A second member of staff must approve it."))
     else:
-        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
+        messages.error(request, errors_text(form))
     return redirect("finance:payment-detail", payment_id=payment.pk)
 
 
@@ -156,7 +157,7 @@ def payment_allocate(request: AuthenticatedRequest, payment_id: int) -> HttpResp
         else:
             messages.success(request, _("Credit allocated."))
     else:
-        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
+        messages.error(request, errors_text(form))
     return redirect("finance:payment-detail", payment_id=payment.pk)
 
 
@@ -273,5 +274,5 @@ def exemption_grant(request: AuthenticatedRequest, practitioner_id: int) -> Http
         else:
             messages.success(request, _("Exemption granted."))
     else:
-        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
+        messages.error(request, errors_text(form))
     return redirect("finance:practitioner-statement", practitioner_id=practitioner.pk)

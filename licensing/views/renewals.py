@@ -13,7 +13,7 @@ from core.access import AuthenticatedRequest, access, staff
 from core.exceptions import ApplicationError
 from core.selectors import council_today
 from licensing import selectors, services
-from licensing.forms import ExtensionForm, RestorationDecisionForm
+from licensing.forms import ExtensionForm, RestorationDecisionForm, errors_text
 from licensing.models import RenewalPeriod, RestorationApplication
 from registry.models import RegisterEntry
 
@@ -92,7 +92,7 @@ def restoration_decide(request: AuthenticatedRequest, restoration_id: int) -> Ht
         else:
             messages.success(request, _("Decision recorded."))
     else:
-        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
+        messages.error(request, errors_text(form))
     return redirect("renewals:restoration-detail", restoration_id=restoration.pk)
 
 
