@@ -12,6 +12,7 @@ from core.exceptions import UploadRejected
 from core.money import AmountInvalid, parse_major
 from core.uploads import upload_check
 from licensing.models import Invoice, Payment
+from licensing.services import MAX_PAYMENT_MINOR
 from registry.forms import DateInput
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
@@ -40,6 +41,8 @@ def amount_in_minor(text: str, currency: str) -> int:
         raise ValidationError(_("Enter an amount like 520.00, in %(currency)s.") % {"currency": currency}) from exc
     if amount <= 0:
         raise ValidationError(_("The amount must be more than zero."))
+    if amount > MAX_PAYMENT_MINOR:
+        raise ValidationError(_("That amount is too large. Check it and enter it again."))
     return amount
 
 
@@ -235,3 +238,10 @@ class ExemptionForm(forms.Form):
     starts_date = forms.DateField(label=_("From"), widget=DateInput())
     ends_date = forms.DateField(label=_("Until"), widget=DateInput(), required=False)
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts, ends = data.get("starts_date"), data.get("ends_date")
+        if starts and ends and ends < starts:
+            self.add_error("ends_date", _("The exemption must end on or after the day it starts."))
+        return data

@@ -405,11 +405,13 @@ class StripeEvent(TimeStampedModel):
 
 
 class FinanceAdjustment(TimeStampedModel):
-    """A refund of a payment or a write-off of an invoice: asked for by one member of staff, approved by another."""
+    """A refund of a payment, or a write-off or void of an invoice: asked for by one member of staff, approved by
+    another."""
 
     class Kind(models.TextChoices):
         REFUND = "REFUND", _("Refund")
         WRITE_OFF = "WRITE_OFF", _("Write-off")
+        VOID = "VOID", _("Void")
 
     class Status(models.TextChoices):
         REQUESTED = "REQUESTED", _("Awaiting approval")
@@ -437,12 +439,15 @@ class FinanceAdjustment(TimeStampedModel):
         verbose_name_plural = _("refunds and write-offs")
         ordering = ("-created_at",)
         constraints: ClassVar = [
-            models.CheckConstraint(condition=Q(kind__in=["REFUND", "WRITE_OFF"]), name="licensing_adjustment_kind"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["REFUND", "WRITE_OFF", "VOID"]), name="licensing_adjustment_kind"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["REQUESTED", "APPROVED", "REJECTED"]), name="licensing_adjustment_status"
             ),
             models.CheckConstraint(
-                condition=Q(kind="REFUND", payment__isnull=False) | Q(kind="WRITE_OFF", invoice__isnull=False),
+                condition=Q(kind="REFUND", payment__isnull=False)
+                | Q(kind__in=["WRITE_OFF", "VOID"], invoice__isnull=False),
                 name="licensing_adjustment_names_its_object",
             ),
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="licensing_adjustment_positive"),

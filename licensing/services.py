@@ -56,6 +56,8 @@ logger = logging.getLogger(__name__)
 PRACTISING = (RegisterEntry.Status.REGISTERED, RegisterEntry.Status.REGISTERED_WITH_CONDITIONS)
 OPEN_INVOICE = (InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID)
 DEFAULT_CHUNK = 2000
+# No fee comes near a billion in major units; a payment beyond it is a typing mistake, refused before the database.
+MAX_PAYMENT_MINOR = 10**9 * 100
 # Advisory lock keys: one per batch job, so two runs of the same job never interleave.
 _JOB_LOCKS = {"renewal_invoices": 7_310_101, "late_penalties": 7_310_102, "lapse": 7_310_103}
 
@@ -162,6 +164,8 @@ def fee_exemption_grant(
         raise ApplicationError(_("Give the reason for the exemption."))
     if not 1 <= discount_percent <= 100:
         raise ApplicationError(_("The discount must be between 1% and 100%."))
+    if ends_date is not None and ends_date < starts_date:
+        raise ApplicationError(_("The exemption must end on or after the day it starts."))
     exemption = FeeExemption(
         practitioner=practitioner,
         code=code,
@@ -687,7 +691,7 @@ def _penalty_chunk(
 # Practising entries without a licence for the period whose (possibly extended) lapse date has come.
 # On PostgreSQL the chunk's entries are locked here; the lapse itself is a new statement (below).
 _LAPSE_DUE_SQL = """
-SELECT e.id, e.status
+SELECT e.id, e.status, e.conditions
 FROM registry_registerentry e
 LEFT JOIN licensing_renewalextension x ON x.register_entry_id = e.id AND x.period_id = %(period)s
 WHERE e.id > %(after_id)s
@@ -746,18 +750,22 @@ def lapse_run(
             if not locked:
                 return lapsed
             last_id = locked[-1][0]
-            lapsed += _lapse_chunk(dict(locked), period=period, actor=actor, reason=reason, practising=practising)
+            before = {row[0]: (row[1], row[2]) for row in locked}
+            lapsed += _lapse_chunk(before, period=period, actor=actor, reason=reason, practising=practising)
 
 
 def _lapse_chunk(
-    status_before: dict[int, str],
+    status_before: dict[int, tuple[str, str]],
     *,
     period: RenewalPeriod,
     actor: User | None,
     reason: str,
     practising: Mapping[str, str],
 ) -> int:
-    """Lapse the locked entries (id: status) still practising and unlicensed. Returns how many lapsed."""
+    """Lapse the locked entries (id: (status, conditions)) still practising and unlicensed. Returns how many lapsed.
+
+    The conditions the lapse clears go into each audit event's `before`, so restoration can put them back.
+    """
     now, db_now = _db_now()
     entry_in_chunk, entry_params = _id_in("id", "entry", sorted(status_before))
     params = {
@@ -792,7 +800,7 @@ def _lapse_chunk(
             AuditRow(
                 entry_id,
                 f"#{entry_id} {registration_number}",  # RegisterEntry.__str__
-                before={"status": status_before[entry_id]},
+                before=_status_and_conditions(*status_before[entry_id]),
                 after={"status": RegisterEntry.Status.LAPSED},
             )
             for entry_id, registration_number in lapsed
@@ -809,6 +817,10 @@ def _lapse_chunk(
             ],
         )
     return len(lapsed)
+
+
+def _status_and_conditions(status: str, conditions: str) -> dict[str, str]:
+    return {"status": status, "conditions": conditions} if conditions else {"status": status}
 
 
 # Declarations, payments and licences -------------------------------------------------------
@@ -932,6 +944,8 @@ def payment_record(
         raise ApplicationError(_("Enter the receipt reference."))
     if amount_minor <= 0:
         raise ApplicationError(_("The amount must be more than zero."))
+    if amount_minor > MAX_PAYMENT_MINOR:
+        raise ApplicationError(_("That amount is too large. Check it and enter it again."))
     invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
     entry = _lock_entry(invoice.register_entry_id) if invoice.register_entry_id is not None else None
     if currency != invoice.currency:
@@ -1159,27 +1173,73 @@ def stripe_event_process(*, stripe_event_id: int) -> StripeEvent:
             # Stripe can be faster than our own save of the card attempt: keep the event for the sweep,
             # and card_payment_start processes it as soon as the attempt is saved.
             return stored
-        logger.error("Stripe event %s names %s, which no card payment here matches", stored.event_id, intent_id)
-        outcome = f"no card payment here for {intent_id}"
+        outcome = _unmatched_event(stored, intent_id)
     elif stored.type == "payment_intent.succeeded":
         outcome = _card_payment_succeeded(card, stored.data_object)
     elif stored.type in _CARD_OUTCOMES:
         outcome = _card_payment_did_not_succeed(card, stored.data_object, _CARD_OUTCOMES[stored.type])
     else:
         outcome = "no action for this event type"
-    processed = not outcome.startswith(("no ", "not ", "already "))
+    processed = not outcome.startswith(("no ", "not ", "already "))  # "not recorded" is IGNORED, and logged
     stored.status = StripeEvent.Status.PROCESSED if processed else StripeEvent.Status.IGNORED
     stored.processed_at = timezone.now()
     stored.outcome = outcome or "processed"
     _save(stored, actor=None, reason=stored.outcome, fields=["status", "processed_at", "outcome"])
+    audit_record(
+        actor=None,
+        action=f"stripe_event.{stored.status.lower()}",
+        obj=stored,
+        reason=stored.outcome,
+        before={"status": StripeEvent.Status.RECEIVED},
+        after={"status": stored.status},
+    )
     return stored
+
+
+def _unmatched_event(stored: StripeEvent, intent_id: str) -> str:
+    """A success for an intent with no card attempt here after an hour: the attempt's save was lost after
+    Stripe took the money. The intent's metadata names our invoice, so the money is still recorded."""
+    metadata = stored.data_object.get("metadata")
+    number = metadata.get("invoice") if isinstance(metadata, dict) else None
+    invoice = Invoice.objects.filter(number=str(number)).first() if number else None
+    if stored.type != "payment_intent.succeeded" or invoice is None:
+        logger.error("Stripe event %s names %s, which no card payment here matches", stored.event_id, intent_id)
+        return f"no card payment here for {intent_id}"
+    amount, currency = _amount_and_currency(stored.data_object, invoice.balance_minor, invoice.currency)
+    try:
+        payment = payment_record(
+            actor=None,
+            invoice=invoice,
+            method=Payment.Method.CARD,
+            reference=intent_id,
+            amount_minor=amount,
+            currency=currency,
+            received_date=council_today(),
+            keep_if_invoice_closed=True,
+        )
+    except DuplicatePayment:
+        return "already recorded"
+    except ApplicationError as error:
+        logger.error("Stripe event %s could not be recorded: %s", stored.event_id, error.message)
+        return f"not recorded, for finance staff to resolve: {error.message}"
+    logger.warning("Stripe event %s recorded from the intent's metadata: no card attempt was saved", stored.event_id)
+    return f"payment {payment.pk} recorded from the intent's metadata (no card attempt was saved)"
+
+
+def _amount_and_currency(data: dict[str, Any], default_amount: int, default_currency: str) -> tuple[int, str]:
+    """The amount Stripe received and its currency, from an event's object, with ours where it says nothing usable."""
+    amount = data.get("amount_received", data.get("amount"))
+    currency = data.get("currency")
+    return (
+        amount if isinstance(amount, int) and not isinstance(amount, bool) and amount > 0 else default_amount,
+        currency.upper() if isinstance(currency, str) and len(currency) == 3 else default_currency,
+    )
 
 
 def _card_payment_succeeded(card: CardPayment, data: dict[str, Any]) -> str:
     if card.payment_id is not None:
         return "already recorded"
-    amount = int(data.get("amount_received") or data.get("amount") or 0)
-    currency = str(data.get("currency", "")).upper()
+    amount, currency = _amount_and_currency(data, card.amount_minor, card.currency)
     try:
         payment = payment_record(
             actor=None,
@@ -1193,6 +1253,10 @@ def _card_payment_succeeded(card: CardPayment, data: dict[str, Any]) -> str:
         )
     except DuplicatePayment:
         payment = Payment.objects.get(method=Payment.Method.CARD, reference=card.intent_id)
+    except ApplicationError as error:
+        # E.g. a currency other than the invoice's: never retried for ever, and never lost from sight.
+        logger.error("Card payment %s could not be recorded: %s", card.intent_id, error.message)
+        return f"not recorded, for finance staff to resolve: {error.message}"
     before = {"status": card.status}
     card.status = CardPayment.Status.SUCCEEDED
     card.payment = payment
@@ -1306,7 +1370,7 @@ def write_off_request(*, actor: User, invoice: Invoice, reason: str) -> FinanceA
     if invoice.status not in OPEN_INVOICE or invoice.balance_minor <= 0:
         raise ApplicationError(_("Invoice %(number)s has nothing owing to write off.") % {"number": invoice.number})
     if invoice.adjustments.filter(status=FinanceAdjustment.Status.REQUESTED).exists():
-        raise ApplicationError(_("A write-off of this invoice is already awaiting approval."))
+        raise ApplicationError(_("A write-off or void of this invoice is already awaiting approval."))
     return _adjustment_request(
         actor=actor,
         kind=FinanceAdjustment.Kind.WRITE_OFF,
@@ -1335,10 +1399,12 @@ def adjustment_decide(
     note = note.strip()
     if not approve and not note:
         raise ApplicationError(_("Give the reason for rejecting it."))
-    if approve and adjustment.kind == FinanceAdjustment.Kind.REFUND:
-        _refund_carry_out(adjustment, actor=actor)
-    elif approve:
-        _write_off_carry_out(adjustment, actor=actor)
+    if approve:
+        {
+            FinanceAdjustment.Kind.REFUND: _refund_carry_out,
+            FinanceAdjustment.Kind.WRITE_OFF: _write_off_carry_out,
+            FinanceAdjustment.Kind.VOID: _void_carry_out,
+        }[FinanceAdjustment.Kind(adjustment.kind)](adjustment, actor=actor)
     adjustment.status = FinanceAdjustment.Status.APPROVED if approve else FinanceAdjustment.Status.REJECTED
     adjustment.decided_by = actor
     adjustment.decided_at = timezone.now()
@@ -1415,6 +1481,15 @@ def _write_off_carry_out(adjustment: FinanceAdjustment, *, actor: User) -> None:
     invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=int(adjustment.invoice_id or 0))
     if invoice.status not in OPEN_INVOICE:
         raise ApplicationError(_("Invoice %(number)s is no longer open.") % {"number": invoice.number})
+    if invoice.balance_minor != adjustment.amount_minor:
+        # A penalty or a payment since the request: approve only what was asked for, or ask again.
+        raise ApplicationError(
+            _(
+                "What is owed on invoice %(number)s has changed since the write-off was asked for. "
+                "Reject it and ask again."
+            )
+            % {"number": invoice.number}
+        )
     before = {"status": invoice.status}
     invoice.status = InvoiceStatus.WRITTEN_OFF
     _save(invoice, actor=actor, reason=adjustment.reason, fields=["status"])
@@ -1439,29 +1514,54 @@ def _invoice_void(invoice: Invoice, *, actor: User | None, reason: str) -> None:
 
 
 @transaction.atomic
-def invoice_void(*, actor: User, invoice: Invoice, reason: str) -> Invoice:
-    """Cancel an invoice raised in error. Only one nobody has paid anything towards."""
+def void_request(*, actor: User, invoice: Invoice, reason: str) -> FinanceAdjustment:
+    """Ask to cancel an invoice raised in error (nothing paid). Cancelling a debt needs a second person too."""
     _require(actor, "licensing.manage_finance")
     invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
-    if not reason.strip():
-        raise ApplicationError(_("Give the reason."))
-    if invoice.status not in OPEN_INVOICE or invoice.paid_minor:
+    if invoice.status not in OPEN_INVOICE or invoice.paid_minor or invoice.total_minor <= 0:
         raise ApplicationError(_("Only an open invoice with nothing paid can be voided; refund or write off instead."))
-    _invoice_void(invoice, actor=actor, reason=reason.strip())
-    return invoice
+    if invoice.adjustments.filter(status=FinanceAdjustment.Status.REQUESTED).exists():
+        raise ApplicationError(_("A write-off or void of this invoice is already awaiting approval."))
+    return _adjustment_request(
+        actor=actor,
+        kind=FinanceAdjustment.Kind.VOID,
+        amount_minor=invoice.total_minor,
+        currency=invoice.currency,
+        reason=reason,
+        invoice=invoice,
+    )
+
+
+def _void_carry_out(adjustment: FinanceAdjustment, *, actor: User) -> None:
+    invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=int(adjustment.invoice_id or 0))
+    if invoice.status not in OPEN_INVOICE or invoice.paid_minor:
+        raise ApplicationError(
+            _("Invoice %(number)s has been paid towards or closed since.") % {"number": invoice.number}
+        )
+    _invoice_void(invoice, actor=actor, reason=adjustment.reason)
 
 
 # Restoration ------------------------------------------------------------------------------------
+
+
+def restoration_arrears(*, entry: RegisterEntry) -> list[Invoice]:
+    """The registrant's unpaid renewal invoices: what they still owe, besides the restoration invoice."""
+    return list(
+        Invoice.objects.filter(register_entry=entry, purpose=Invoice.Purpose.RENEWAL, status__in=OPEN_INVOICE).order_by(
+            "issued_date", "pk"
+        )
+    )
 
 
 @transaction.atomic
 def restoration_apply(
     *, actor: User, entry: RegisterEntry, is_fit_to_practise: bool, statement: str
 ) -> RestorationApplication:
-    """A lapsed registrant applies to be restored and is billed the restoration fee plus arrears.
+    """A lapsed registrant applies to be restored and is invoiced the restoration fee.
 
-    Arrears are the balances of their unpaid renewal invoices (moved onto this invoice, and those
-    invoices voided so nothing is owed twice) and, when the rules say so, this year's annual fee.
+    What else they pay is the rules' to say: their arrears (unpaid renewal invoices stay where they are,
+    owed once, and must be paid before approval, when restoration.arrears is "unpaid_renewals") and
+    this year's annual fee when they were never billed for it (restoration.include_current_year_fee).
     """
     entry = _lock_entry(entry.pk)
     if entry.practitioner.user_id != actor.pk:
@@ -1471,10 +1571,16 @@ def restoration_apply(
     statement = statement.strip()
     if not statement:
         raise ApplicationError(_("Tell the council why your registration lapsed."))
-    if RestorationApplication.objects.filter(
-        register_entry=entry, status=RestorationApplication.Status.SUBMITTED
-    ).exists():
+    earlier = RestorationApplication.objects.filter(register_entry=entry).select_related("invoice")
+    if earlier.filter(status=RestorationApplication.Status.SUBMITTED).exists():
         raise ApplicationError(_("You have already applied to restore this registration."))
+    if earlier.filter(invoice__status__in=OPEN_INVOICE).exists():
+        raise ApplicationError(
+            _(
+                "A payment towards your earlier application must first be refunded or moved by the council's "
+                "finance staff."
+            )
+        )
     today = council_today()
     rule_set = ruleset_in_force(on_date=today)
     if rule_set is None:
@@ -1489,32 +1595,12 @@ def restoration_apply(
             rule_set=rule_set,
         )
     ]
-    reason = f"restoration of {entry.registration_number}"
     period = period_current(on_date=today)
-    # The invoice covers this year when it carries this year's fee, as arrears or as a line of its own;
-    # only then does it name the period, and only then does approval issue this year's licence.
-    covers_period = False
-    if policy.arrears_of_unpaid_renewals:
-        for unpaid in (
-            Invoice.objects.select_for_update(of=("self",))
-            .filter(register_entry=entry, purpose=Invoice.Purpose.RENEWAL, status__in=OPEN_INVOICE)
-            .order_by("issued_date")
-        ):
-            lines.append(
-                InvoiceLine(
-                    fee_type=FeeType.ANNUAL,
-                    description=f"Arrears: invoice {unpaid.number}",
-                    amount_minor=unpaid.balance_minor,
-                    rule_set=rule_set,
-                )
-            )
-            _invoice_void(unpaid, actor=actor, reason=f"{reason}: carried to the restoration invoice")
-            covers_period = covers_period or (period is not None and unpaid.period_id == period.pk)
-    if (
-        policy.current_year_fee
-        and period is not None
+    never_billed = (
+        period is not None
         and not Invoice.objects.filter(register_entry=entry, period=period, purpose=Invoice.Purpose.RENEWAL).exists()
-    ):
+    )
+    if policy.current_year_fee and period is not None and never_billed:
         lines.append(
             InvoiceLine(
                 fee_type=FeeType.ANNUAL,
@@ -1523,16 +1609,15 @@ def restoration_apply(
                 rule_set=rule_set,
             )
         )
-        covers_period = True
-    currency = rules.currency(rule_set=rule_set, default="ZAR")
+    reason = f"restoration of {entry.registration_number}"
     (number,) = _take_invoice_numbers(year=today.year, count=1)
     invoice = Invoice(
         number=number,
         practitioner=entry.practitioner,
         register_entry=entry,
-        period=period if covers_period else None,
+        period=period,
         purpose=Invoice.Purpose.RESTORATION,
-        currency=currency,
+        currency=rules.currency(rule_set=rule_set, default="ZAR"),
         total_minor=sum(line.amount_minor for line in lines),
         issued_date=today,
         due_date=today,
@@ -1546,7 +1631,7 @@ def restoration_apply(
         action="invoice.issued",
         obj=invoice,
         reason=reason,
-        after={"number": invoice.number, "total_minor": invoice.total_minor, "currency": currency},
+        after={"number": invoice.number, "total_minor": invoice.total_minor, "currency": invoice.currency},
     )
     restoration = RestorationApplication(
         register_entry=entry,
@@ -1560,17 +1645,46 @@ def restoration_apply(
         actor=actor,
         action="restoration.applied",
         obj=restoration,
-        after={"entry": entry.registration_number, "invoice": invoice.number, "fit_to_practise": is_fit_to_practise},
+        after={
+            "entry": entry.registration_number,
+            "invoice": invoice.number,
+            "fit_to_practise": is_fit_to_practise,
+            "arrears": [unpaid.number for unpaid in restoration_arrears(entry=entry)],
+        },
     )
     return restoration
+
+
+def _conditions_before_lapse(entry: RegisterEntry) -> str:
+    """The conditions the entry's latest lapse cleared (recorded in its audit event), if any."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from core.models import AuditEvent
+
+    event = (
+        AuditEvent.objects.filter(
+            object_type=ContentType.objects.get_for_model(RegisterEntry),
+            object_id=str(entry.pk),
+            action="register_entry.status_changed",
+            after__status=RegisterEntry.Status.LAPSED,
+        )
+        .order_by("-id")
+        .first()
+    )
+    return str(event.before.get("conditions", "")) if event is not None else ""
 
 
 @transaction.atomic
 def restoration_decide(
     *, actor: User, restoration: RestorationApplication, approve: bool, reason: str
 ) -> RestorationApplication:
-    """The registrar's decision. Approval needs the restoration invoice paid; it restores the entry and,
-    when the invoice covered this year, issues this year's licence."""
+    """The registrar's decision.
+
+    Approval needs the restoration invoice paid and, when the rules charge arrears, every unpaid renewal
+    invoice too. It restores the entry (with the conditions it had before it lapsed) and issues this
+    year's licence, so the next lapse run does not lapse it again. Refusal voids an unpaid restoration
+    invoice and leaves the arrears owed as they were.
+    """
     from registry.services import register_entry_change_status
 
     _require(actor, "registry.change_register_status")
@@ -1582,14 +1696,7 @@ def restoration_decide(
         raise ApplicationError(_("Give the reason for the decision."))
     invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=restoration.invoice_id)
     if approve:
-        if invoice.status != InvoiceStatus.PAID:
-            raise ApplicationError(_("The restoration invoice must be paid before the registration is restored."))
-        entry = register_entry_change_status(
-            actor=actor, entry=restoration.register_entry, status=RegisterEntry.Status.REGISTERED, reason=reason
-        )
-        period = invoice.period  # set only when the invoice paid for that year (restoration_apply)
-        if period is not None and not Licence.objects.filter(register_entry=entry, period=period).exists():
-            _licence_create(entry=_lock_entry(entry.pk), period=period, actor=actor)
+        _restore(restoration, invoice, actor=actor, reason=reason, change_status=register_entry_change_status)
     elif invoice.status in OPEN_INVOICE and invoice.paid_minor == 0:
         _invoice_void(invoice, actor=actor, reason=f"restoration refused: {reason}")
     before = {"status": restoration.status}
@@ -1612,6 +1719,36 @@ def restoration_decide(
             recipient=user, kind="restoration_decided", context={"restoration": restoration, "reason": reason}
         )
     return restoration
+
+
+def _restore(
+    restoration: RestorationApplication, invoice: Invoice, *, actor: User, reason: str, change_status: Any
+) -> None:
+    if invoice.status != InvoiceStatus.PAID:
+        raise ApplicationError(_("The restoration invoice must be paid before the registration is restored."))
+    entry = restoration.register_entry
+    rule_set = ruleset_in_force(on_date=council_today())
+    charges_arrears = rule_set is None or rules.restoration_policy(rule_set=rule_set).arrears_of_unpaid_renewals
+    unpaid = restoration_arrears(entry=entry)
+    if charges_arrears and unpaid:
+        raise ApplicationError(
+            _("The arrears must be paid first: %(numbers)s.") % {"numbers": ", ".join(i.number for i in unpaid)}
+        )
+    conditions = _conditions_before_lapse(entry)
+    entry = change_status(actor=actor, entry=entry, status=RegisterEntry.Status.REGISTERED, reason=reason)
+    if conditions:
+        entry = change_status(
+            actor=actor,
+            entry=entry,
+            status=RegisterEntry.Status.REGISTERED_WITH_CONDITIONS,
+            reason=_("The conditions in force before the registration lapsed apply again."),
+            conditions=conditions,
+        )
+    period = period_current(on_date=council_today())
+    if period is not None and not Licence.objects.filter(register_entry=entry, period=period).exists():
+        # This year is paid for: by the renewal invoice, by the restoration invoice's annual line, or by the
+        # restoration fee alone where the rules charge no year's fee on restoration.
+        _licence_create(entry=_lock_entry(entry.pk), period=period, actor=actor)
 
 
 # Reminders and the at-risk queue ----------------------------------------------------------------
@@ -1693,14 +1830,15 @@ def renewal_reminders_send(*, period: RenewalPeriod, on_date: dt.date, chunk_siz
             lapse_on__lte=on_date + dt.timedelta(days=days), lapse_on__gt=on_date + dt.timedelta(days=next_days)
         ).filter(Q(declared=True) | Q(fee_paid=True))
         at_risk = [entry for entry in window if sum(steps_of(entry, period).values()) == 2]
-        sent += _reminders_send(
-            period=period,
-            on_date=on_date,
-            kind=RenewalReminder.Kind.AT_RISK,
-            entries=at_risk,
-            days_before=days,
-            actor=None,
-        )
+        with transaction.atomic():  # the log rows, their audit events and their outbox rows together
+            sent += _reminders_send(
+                period=period,
+                on_date=on_date,
+                kind=RenewalReminder.Kind.AT_RISK,
+                entries=at_risk,
+                days_before=days,
+                actor=None,
+            )
     return sent
 
 

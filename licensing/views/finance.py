@@ -195,7 +195,9 @@ def invoice_write_off(request: AuthenticatedRequest, invoice_id: int) -> HttpRes
 @access(FINANCE)
 @require_POST
 def invoice_void(request: AuthenticatedRequest, invoice_id: int) -> HttpResponse:
-    return _invoice_action(request, invoice_id, services.invoice_void, _("Invoice voided."))
+    return _invoice_action(
+        request, invoice_id, services.void_request, _("Void requested. A second member of staff must approve it.")
+    )
 
 
 def _invoice_action(request: AuthenticatedRequest, invoice_id: int, service: object, done: str) -> HttpResponse:

@@ -66,6 +66,9 @@ def renewal_overview(request: AuthenticatedRequest) -> HttpResponse:
                 "restoration": RestorationApplication.objects.filter(register_entry=entry)
                 .select_related("invoice")
                 .first(),
+                "arrears": services.restoration_arrears(entry=entry)
+                if entry.status == RegisterEntry.Status.LAPSED
+                else [],
             }
         )
     return render(request, "licensing/overview.html", {"registrations": registrations, "today": today})

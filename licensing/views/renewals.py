@@ -26,7 +26,11 @@ def at_risk(request: AuthenticatedRequest) -> HttpResponse:
     """Registrants who have done two of the three steps, for each open period, soonest lapse first."""
     today = council_today()
     queues = [
-        (period, Paginator(selectors.at_risk_list(period=period), 100).get_page(request.GET.get("page")))
+        (
+            period,
+            f"page-{period.year}",
+            Paginator(selectors.at_risk_list(period=period), 100).get_page(request.GET.get(f"page-{period.year}")),
+        )
         for period in selectors.periods_open(on_date=today)
     ]
     return render(request, "licensing/staff/at_risk.html", {"queues": queues, "today": today})
@@ -68,6 +72,7 @@ def restoration_detail(request: AuthenticatedRequest, restoration_id: int) -> Ht
         {
             "restoration": restoration,
             "lines": restoration.invoice.lines.all(),
+            "arrears": services.restoration_arrears(entry=restoration.register_entry),
             "form": RestorationDecisionForm(),
             "can_decide": request.user.has_perm("registry.change_register_status"),
         },

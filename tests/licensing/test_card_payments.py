@@ -699,3 +699,59 @@ def test_an_approved_refund_of_a_card_payment_goes_back_through_stripe(stripe_se
     assert (refund.amount, refund.payment_intent) == (2000, card.intent_id)
     assert payment.refunded_minor == 2000
     assert _invoice_state(invoice) == (InvoiceStatus.PART_PAID, ANNUAL_FEE_MINOR - 2000)
+
+
+def test_odd_amounts_in_a_signed_event_fall_back_to_ours_and_a_wrong_currency_is_set_aside(
+    stripe_settings, invoice, deliver
+):
+    # given a card payment, and a success event whose amount is not a number
+    card = _card_payment_pending(invoice)
+    odd = {**_intent(card.intent_id), "amount_received": "abc", "amount": None}
+    deliver(_event_body("payment_intent.succeeded", odd))
+    # then the payment is recorded for the amount we asked Stripe for
+    assert Payment.objects.get().amount_minor == card.amount_minor
+
+    # and given another invoice's card payment whose event names another currency
+    other = _card_payment_pending_for_new_invoice(invoice)
+    deliver(_event_body("payment_intent.succeeded", {**_intent(other.intent_id), "currency": "usd"}))
+    # then nothing is recorded for it, and the event is set aside with the reason rather than retried for ever
+    event = StripeEvent.objects.get(data_object__id=other.intent_id)
+    assert event.status == StripeEvent.Status.IGNORED
+    assert event.outcome.startswith("not recorded, for finance staff to resolve")
+    assert Payment.objects.count() == 1
+
+
+def _card_payment_pending_for_new_invoice(invoice: Invoice) -> CardPayment:
+    entry = _registered_more(invoice)
+    return _card_payment_pending(Invoice.objects.get(register_entry=entry))
+
+
+def _registered_more(invoice: Invoice) -> Any:
+    from registry.models import RegisterEntry
+
+    registrar = factories.staff_user(Role.REGISTRAR)
+    categories = {"social-worker": invoice.register_entry.category}
+    (entry,) = _registered(categories, registrar, 1)
+    services.renewal_invoices_issue(period=invoice.period, on_date=invoice.issued_date)
+    return RegisterEntry.objects.get(pk=entry.pk)
+
+
+def test_a_success_whose_card_attempt_was_never_saved_is_recorded_from_its_metadata(stripe_settings, invoice, deliver):
+    # given Stripe took the money for our invoice, but our save of the attempt was lost
+    intent = gateway.payment_intent_create(
+        amount_minor=invoice.balance_minor,
+        currency=invoice.currency,
+        idempotency_key=f"lost-{uuid.uuid4().hex}",
+        metadata={"invoice": invoice.number},
+        description="lost save",
+        payment_method="pm_card_visa",
+    )
+    deliver(_event_body("payment_intent.succeeded", _intent(intent.id)))
+    # when the sweep runs an hour and more later
+    with time_machine.travel(timezone.now() + services.UNMATCHED_EVENT_PATIENCE + dt.timedelta(minutes=1)):
+        services.stripe_events_sweep()
+    # then the money is recorded against the invoice the intent names, and the event says how
+    payment = Payment.objects.get(method=Payment.Method.CARD, reference=intent.id)
+    assert payment.amount_minor == ANNUAL_FEE_MINOR
+    assert _invoice_state(invoice) == (InvoiceStatus.PAID, ANNUAL_FEE_MINOR)
+    assert "recorded from the intent's metadata" in StripeEvent.objects.get().outcome

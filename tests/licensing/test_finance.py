@@ -164,13 +164,28 @@ def test_the_approval_page_refuses_the_requester_and_changes_nothing(billed, fin
     assert request.status == "APPROVED"
 
 
-def test_void_only_an_unpaid_invoice(billed, finance):
+def test_a_void_needs_a_second_person_and_only_an_unpaid_invoice_can_be_voided(billed, finance, approver):
     invoice = Invoice.objects.get(register_entry=billed)
-    services.invoice_void(actor=finance, invoice=invoice, reason="Raised in error")
+    request = services.void_request(actor=finance, invoice=invoice, reason="Raised in error")
+    with pytest.raises(services.SecondApproverRequired):
+        services.adjustment_decide(actor=finance, adjustment=request, approve=True)
+    services.adjustment_decide(actor=approver, adjustment=request, approve=True)
     invoice.refresh_from_db()
     assert invoice.status == "VOID"
     with pytest.raises(ApplicationError):
-        services.invoice_void(actor=finance, invoice=invoice, reason="Again")
+        services.void_request(actor=finance, invoice=invoice, reason="Again")
+
+
+def test_a_write_off_approves_only_the_amount_asked_for(billed, finance, approver, period):
+    # given a write-off of 520.00 asked for, and then the late penalty added to the invoice
+    invoice = Invoice.objects.get(register_entry=billed)
+    request = services.write_off_request(actor=finance, invoice=invoice, reason="Deceased")
+    services.late_penalties_apply(period=period, on_date=dt.date(2027, 4, 1))
+    # when it is approved, then it is refused, and nothing is written off
+    with pytest.raises(ApplicationError, match="has changed since the write-off was asked for"):
+        services.adjustment_decide(actor=approver, adjustment=request, approve=True)
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.balance_minor) == ("ISSUED", 98500)
 
 
 def test_credit_from_an_overpayment_can_go_to_another_invoice(categories, registrar, period, finance):
@@ -307,45 +322,101 @@ def test_a_practitioner_sees_only_their_own_invoices_receipts_and_certificates(b
 # Restoration ------------------------------------------------------------------------------------
 
 
-def test_restoration_bills_fee_and_arrears_and_a_registrar_decides(billed, finance, registrar, period):
-    # given a registrant who lapsed without paying (520.00 + 465.00 penalty owed)
+def _lapsed_unpaid(billed, period):
+    """The registrant lapses on 1 July 2027 owing 520.00 plus the 465.00 late penalty."""
     services.late_penalties_apply(period=period, on_date=dt.date(2027, 4, 1))
     services.lapse_run(period=period, on_date=dt.date(2027, 7, 1))
     billed.refresh_from_db()
     assert billed.status == "LAPSED"
-    old = Invoice.objects.get(register_entry=billed, purpose="RENEWAL")
-    user = billed.practitioner.user
+    return Invoice.objects.get(register_entry=billed, purpose="RENEWAL")
+
+
+def test_restoration_needs_the_fee_and_the_arrears_paid_and_a_registrar(billed, finance, registrar, period):
+    # given a registrant who lapsed without paying
+    arrears = _lapsed_unpaid(billed, period)
 
     # when they apply to restore on 10 July 2027
     with time_machine.travel(dt.datetime(2027, 7, 10, 9, tzinfo=JOHANNESBURG), tick=False):
         restoration = services.restoration_apply(
-            actor=user, entry=billed, is_fit_to_practise=True, statement="I was abroad"
+            actor=billed.practitioner.user, entry=billed, is_fit_to_practise=True, statement="I was abroad"
         )
     invoice = restoration.invoice
 
-    # then they owe the restoration fee plus the arrears, the old invoice is closed so nothing is owed twice
-    assert sorted(invoice.lines.values_list("fee_type", "amount_minor")) == [
-        (FeeType.ANNUAL, 98500),
-        (FeeType.RESTORATION, 76200),
-    ]
-    assert invoice.total_minor == 76200 + 98500
-    old.refresh_from_db()
-    assert old.status == "VOID"
+    # then the restoration invoice is the restoration fee, and the arrears stay on their own invoice, owed once
+    assert list(invoice.lines.values_list("fee_type", "amount_minor")) == [(FeeType.RESTORATION, 76200)]
+    assert services.restoration_arrears(entry=billed) == [arrears]
+    assert selectors.statement_for_practitioner(practitioner_id=billed.practitioner_id)[-1].balance_minor == (
+        52000 + 46500 + 76200
+    )
 
-    # and the registrar cannot approve before it is paid
-    with pytest.raises(ApplicationError):
+    # and the registrar can approve neither before the fee is paid nor before the arrears are
+    with pytest.raises(ApplicationError, match="restoration invoice must be paid"):
         services.restoration_decide(actor=registrar, restoration=restoration, approve=True, reason="Paid")
     with time_machine.travel(dt.datetime(2027, 7, 12, 9, tzinfo=JOHANNESBURG), tick=False):
         _pay(finance, invoice, invoice.total_minor, reference="EFT-RESTORE")
+        with pytest.raises(ApplicationError, match=arrears.number):
+            services.restoration_decide(actor=registrar, restoration=restoration, approve=True, reason="Paid")
+        _pay(finance, arrears, arrears.balance_minor, reference="EFT-ARREARS")
         services.restoration_decide(actor=registrar, restoration=restoration, approve=True, reason="Paid in full")
+
+    # then they are registered and licensed for the year, so the next lapse run leaves them alone
     billed.refresh_from_db()
     restoration.refresh_from_db()
     assert billed.status == "REGISTERED"
     assert restoration.status == RestorationApplication.Status.APPROVED
     assert Licence.objects.filter(register_entry=billed, period=period).exists()
-    for action in ("restoration.applied", "restoration.approved", "invoice.voided", "invoice.issued"):
+    assert services.lapse_run(period=period, on_date=dt.date(2027, 7, 13)) == 0
+    for action in ("restoration.applied", "restoration.approved", "invoice.issued", "licence.issued"):
         assert AuditEvent.objects.filter(action=action).exists(), action
     assert RestorationApplication.history.filter(id=restoration.pk).count() == 2
+
+
+def test_a_refused_restoration_leaves_the_arrears_owed_and_a_new_application_bills_nothing_twice(
+    billed, registrar, period
+):
+    arrears = _lapsed_unpaid(billed, period)
+    user = billed.practitioner.user
+    first = services.restoration_apply(actor=user, entry=billed, is_fit_to_practise=True, statement="x")
+    services.restoration_decide(actor=registrar, restoration=first, approve=False, reason="Not explained")
+    first.invoice.refresh_from_db()
+    arrears.refresh_from_db()
+    assert (first.invoice.status, arrears.status, arrears.balance_minor) == ("VOID", "ISSUED", 98500)
+    second = services.restoration_apply(actor=user, entry=billed, is_fit_to_practise=True, statement="Explained")
+    assert second.invoice.total_minor == 76200
+    assert services.restoration_arrears(entry=billed) == [arrears]
+
+
+def test_a_registrant_who_paid_but_lapsed_is_licensed_on_restoration_and_keeps_their_conditions(
+    billed, finance, registrar, period
+):
+    # given a registrant with conditions who paid the fee but never declared, and so lapsed
+    from registry import services as registry_services
+
+    registry_services.register_entry_change_status(
+        actor=registrar,
+        entry=billed,
+        status=RegisterEntry.Status.REGISTERED_WITH_CONDITIONS,
+        reason="Supervision",
+        conditions="Practise under supervision",
+    )
+    _pay(finance, Invoice.objects.get(register_entry=billed), 52000)
+    services.lapse_run(period=period, on_date=dt.date(2027, 7, 1))
+    lapse = AuditEvent.objects.filter(action="register_entry.status_changed").latest("id")
+    assert lapse.before == {"status": "REGISTERED_WITH_CONDITIONS", "conditions": "Practise under supervision"}
+
+    # when they are restored
+    with time_machine.travel(dt.datetime(2027, 7, 10, 9, tzinfo=JOHANNESBURG), tick=False):
+        restoration = services.restoration_apply(
+            actor=billed.practitioner.user, entry=billed, is_fit_to_practise=True, statement="Forgot the form"
+        )
+        _pay(finance, restoration.invoice, restoration.invoice.total_minor, reference="EFT-R")
+        services.restoration_decide(actor=registrar, restoration=restoration, approve=True, reason="Paid")
+
+    # then the year they paid for is licensed, their conditions apply again, and the lapse run leaves them alone
+    billed.refresh_from_db()
+    assert (billed.status, billed.conditions) == ("REGISTERED_WITH_CONDITIONS", "Practise under supervision")
+    assert Licence.objects.filter(register_entry=billed, period=period).exists()
+    assert services.lapse_run(period=period, on_date=dt.date(2027, 7, 11)) == 0
 
 
 def test_only_the_lapsed_registrant_can_apply_and_only_a_registrar_decides(billed, finance, period, officer):

@@ -109,17 +109,22 @@ def test_an_invoice_is_written_off_or_voided_from_its_page(categories, registrar
     to_write_off = Invoice.objects.get(register_entry=first)
     to_void = Invoice.objects.get(register_entry=second)
     page = finance_client.get(reverse("finance:invoice-detail", args=[to_void.pk])).content.decode()
-    assert "Void invoice" in page
+    assert "Request void" in page
     assert "Request write-off" in page
     # no reason, no action
     finance_client.post(reverse("finance:invoice-void", args=[to_void.pk]), {"reason": ""})
-    to_void.refresh_from_db()
-    assert to_void.status == "ISSUED"
+    assert not FinanceAdjustment.objects.exists()
     finance_client.post(reverse("finance:invoice-void", args=[to_void.pk]), {"reason": "Raised in error"})
     finance_client.post(reverse("finance:invoice-write-off", args=[to_write_off.pk]), {"reason": "Deceased"})
+    requests = {adjustment.kind: adjustment for adjustment in FinanceAdjustment.objects.all()}
+    assert (requests["VOID"].invoice, requests["WRITE_OFF"].invoice) == (to_void, to_write_off)
+    # nothing is voided until a second finance officer approves it
+    to_void.refresh_from_db()
+    assert to_void.status == "ISSUED"
+    second = mfa_login(Client(), factories.staff_user(Role.FINANCE_OFFICER))
+    second.post(reverse("finance:approval-decide", args=[requests["VOID"].pk]), {"decision": "approve"})
     to_void.refresh_from_db()
     assert to_void.status == "VOID"
-    assert FinanceAdjustment.objects.get().invoice == to_write_off
     # a second request for the same write-off is refused with a message
     again = finance_client.post(
         reverse("finance:invoice-write-off", args=[to_write_off.pk]), {"reason": "Again"}, follow=True
@@ -182,6 +187,18 @@ def test_a_registrar_extends_dates_and_decides_restoration_from_the_pages(billed
     early = client.post(decide, {"decision": "approve", "reason": "Fine"}, follow=True)
     assert "must be paid before" in early.content.decode()
     _paid(finance, restoration.invoice, restoration.invoice.total_minor)
+    early = client.post(decide, {"decision": "approve", "reason": "Fine"}, follow=True)
+    assert "The arrears must be paid first" in early.content.decode()
+    (arrears,) = services.restoration_arrears(entry=billed)
+    services.payment_record(
+        actor=finance,
+        invoice=arrears,
+        method=Payment.Method.CASH,
+        reference="CASH-ARREARS",
+        amount_minor=arrears.balance_minor,
+        currency="ZAR",
+        received_date=dt.date(2026, 12, 1),
+    )
     client.post(decide, {"decision": "approve", "reason": "Paid and explained"})
     billed.refresh_from_db()
     assert billed.status == "REGISTERED"
@@ -197,3 +214,34 @@ def test_the_localstripe_webhook_command_registers_the_demo(localstripe, setting
     from licensing.gateway import localstripe_webhook_register
 
     localstripe_webhook_register(url="http://127.0.0.1:9/licence/stripe/webhook/", secret="x", events=[])
+
+
+def test_impossible_exemption_dates_and_amounts_get_a_message_not_an_error(billed, finance, finance_client):
+    grant = reverse("finance:exemption-grant", args=[billed.practitioner_id])
+    response = finance_client.post(
+        grant,
+        {
+            "code": "ill-health",
+            "discount_percent": "50",
+            "starts_date": "2027-06-01",
+            "ends_date": "2027-01-01",
+            "reason": "Ill",
+        },
+        follow=True,
+    )
+    assert "must end on or after the day it starts" in response.content.decode()
+    assert not FeeExemption.objects.exists()
+    invoice = Invoice.objects.get(register_entry=billed)
+    response = finance_client.post(
+        reverse("finance:payment-new"),
+        {
+            "invoice_number": invoice.number,
+            "method": "CASH",
+            "reference": "C-HUGE",
+            "amount": "9" * 20,
+            "received_date": "2026-12-01",
+        },
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert "That amount is too large" in response.content.decode()
+    assert not Payment.objects.exists()
