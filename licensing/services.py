@@ -1763,7 +1763,8 @@ def _reminders_send(
             period=period, kind=kind, days_before=days_before, register_entry_id__in=[entry.pk for entry in entries]
         ).values_list("register_entry_id", flat=True)
     )
-    entries = [entry for entry in entries if entry.pk not in already]
+    # Only people with an account can be emailed; the log and the audit say only what was really sent.
+    entries = [entry for entry in entries if entry.pk not in already and entry.practitioner.user_id is not None]
     if not entries:
         return 0
     RenewalReminder.objects.bulk_create(
@@ -1865,6 +1866,11 @@ def at_risk_remind(*, actor: User, entry: RegisterEntry, period: RenewalPeriod) 
     found = renewal_candidates(period=period).filter(pk=entry.pk).first()
     if found is None or sum(steps_of(found, period).values()) != 2:
         raise ApplicationError(_("This registrant is not at risk for %(year)s.") % {"year": period.year})
+    if found.practitioner.user_id is None:
+        raise ApplicationError(
+            _("%(number)s has no account to send a reminder to. Contact them another way.")
+            % {"number": found.registration_number}
+        )
     today = council_today()
     days = (found.lapse_on - today).days
     sent = _reminders_send(

@@ -516,3 +516,20 @@ def test_staff_send_an_at_risk_reminder_from_the_queue(categories, registrar, pe
     assert response.status_code == HTTPStatus.FOUND
     assert Notification.objects.filter(kind="renewal_at_risk", recipient=declared.practitioner.user).count() == 1
     assert AuditEvent.objects.filter(action="renewal.reminder_sent", actor=registrar).count() == 1
+
+
+def test_nobody_without_an_account_is_logged_as_reminded(categories, registrar, period):
+    # given an at-risk registrant with no account (as imported registers have)
+    entry = _registered(categories, registrar, 1)[0]
+    services.renewal_invoices_issue(period=period, on_date=dt.date(2026, 11, 2))
+    services.renewal_declare(actor=entry.practitioner.user, entry=entry, period=period, is_fit_to_practise=True)
+    type(entry.practitioner).objects.filter(pk=entry.practitioner_id).update(user=None)
+    # when the reminder job runs, and when staff try to remind them
+    assert services.renewal_reminders_send(period=period, on_date=dt.date(2026, 11, 2)) == 0
+    with pytest.raises(ApplicationError, match="has no account"):
+        services.at_risk_remind(actor=registrar, entry=entry, period=period)
+    # then no reminder is logged or audited as sent
+    assert not RenewalReminder.objects.exists()
+    assert not AuditEvent.objects.filter(action="renewal.reminder_sent").exists()
+    page = mfa_login(Client(), registrar).get(reverse("renewals:at-risk")).content.decode()
+    assert "No account: contact them directly" in page
