@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+
 # Currencies whose minor unit is not the cent (ISO 4217 exponent other than 2).
 _EXPONENTS = {
     "JPY": 0,
@@ -37,8 +39,6 @@ class AmountInvalid(ValueError):
 
 def parse_major(text: str, currency: str) -> int:
     """ "520", "520.5", "1,520.50" in `currency` -> minor units (52000, 52050, 152050). Never a float."""
-    import decimal
-
     cleaned = text.strip().replace(",", "").replace(" ", "")
     places = exponent(currency)
     if not cleaned or not all(char.isdigit() or char in ".-" for char in cleaned):

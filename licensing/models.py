@@ -137,6 +137,10 @@ class InvoiceStatus(models.TextChoices):
     WRITTEN_OFF = "WRITTEN_OFF", _("Written off")
 
 
+# Invoices that can still be paid, written off or voided.
+OPEN_INVOICE_STATUSES = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID})
+
+
 class Invoice(TimeStampedModel):
     class Purpose(models.TextChoices):
         RENEWAL = "RENEWAL", _("Annual renewal")

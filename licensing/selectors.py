@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 
 from core.models import User
 from licensing.models import (
+    OPEN_INVOICE_STATUSES,
     FinanceAdjustment,
     Invoice,
     InvoiceStatus,
@@ -21,10 +22,8 @@ from licensing.models import (
     RenewalPeriod,
 )
 from licensing.requirements import cpd_step_met
+from registry.lifecycles import ENTRY_PRACTISING_STATUSES
 from registry.models import RegisterEntry
-
-PRACTISING = (RegisterEntry.Status.REGISTERED, RegisterEntry.Status.REGISTERED_WITH_CONDITIONS)
-OPEN_INVOICE = (InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID)
 
 
 def period_current(*, on_date: dt.date) -> RenewalPeriod | None:
@@ -51,7 +50,7 @@ def renewal_candidates(*, period: RenewalPeriod) -> Any:
         register_entry=OuterRef("pk"), period=period, purpose=Invoice.Purpose.RENEWAL, status=InvoiceStatus.PAID
     )
     return with_effective_dates(
-        RegisterEntry.objects.filter(status__in=PRACTISING, registered_date__lt=period.valid_from_date)
+        RegisterEntry.objects.filter(status__in=ENTRY_PRACTISING_STATUSES, registered_date__lt=period.valid_from_date)
         .exclude(Exists(Licence.objects.filter(register_entry=OuterRef("pk"), period=period)))
         .annotate(declared=Exists(declared), fee_paid=Exists(paid)),
         period,
@@ -227,7 +226,7 @@ AGE_BANDS: list[tuple[str, int | None, int | None]] = [
 def aged_debt() -> QuerySet[Invoice]:
     """Open invoices with something owing, the longest overdue first."""
     return (
-        Invoice.objects.filter(status__in=OPEN_INVOICE)
+        Invoice.objects.filter(status__in=OPEN_INVOICE_STATUSES)
         .select_related("practitioner", "register_entry")
         .order_by("due_date", "pk")
     )
@@ -238,7 +237,7 @@ def aged_debt_totals(*, on_date: dt.date) -> dict[str, dict[str, int]]:
     totals: dict[str, dict[str, int]] = {}
     for name, low, high in AGE_BANDS:
         # Days overdue = on_date - due_date, so a band [low, high] is a range of due dates.
-        queryset = Invoice.objects.filter(status__in=OPEN_INVOICE)
+        queryset = Invoice.objects.filter(status__in=OPEN_INVOICE_STATUSES)
         if low is not None:
             queryset = queryset.filter(due_date__lte=on_date - dt.timedelta(days=low))
         if high is not None:
@@ -252,3 +251,9 @@ def adjustments_awaiting() -> QuerySet[FinanceAdjustment]:
     return FinanceAdjustment.objects.filter(status=FinanceAdjustment.Status.REQUESTED).select_related(
         "payment__practitioner", "invoice__practitioner", "requested_by"
     )
+
+
+def payment_unallocated(*, payment: Payment) -> int:
+    """What is left of a payment after its allocations and refunds: credit to allocate or refund."""
+    allocated = payment.allocations.aggregate(total=Coalesce(Sum("amount_minor"), 0))["total"]
+    return int(payment.amount_minor - payment.refunded_minor - allocated)

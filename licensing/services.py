@@ -29,6 +29,7 @@ from core.selectors import council_today, ruleset_in_force
 from core.services import notification_queue, notification_queue_many
 from licensing import gateway, rules
 from licensing.models import (
+    OPEN_INVOICE_STATUSES,
     CardPayment,
     FeeExemption,
     FeeType,
@@ -48,13 +49,14 @@ from licensing.models import (
     StripeEvent,
 )
 from licensing.requirements import cpd_step_met
-from licensing.selectors import period_current, renewal_candidates, steps_of
+from licensing.selectors import payment_unallocated, period_current, renewal_candidates, steps_of
+from registry.lifecycles import ENTRY_PRACTISING_STATUSES
 from registry.models import Practitioner, RegisterEntry
 
 logger = logging.getLogger(__name__)
 
-PRACTISING = (RegisterEntry.Status.REGISTERED, RegisterEntry.Status.REGISTERED_WITH_CONDITIONS)
-OPEN_INVOICE = (InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID)
+PRACTISING = ENTRY_PRACTISING_STATUSES
+OPEN_INVOICE = OPEN_INVOICE_STATUSES
 DEFAULT_CHUNK = 2000
 # No fee comes near a billion in major units; a payment beyond it is a typing mistake, refused before the database.
 MAX_PAYMENT_MINOR = 10**9 * 100
@@ -1282,11 +1284,6 @@ def _card_payment_did_not_succeed(card: CardPayment, data: dict[str, Any], statu
 # Allocation, refunds, write-offs and voids -----------------------------------------------------
 
 
-def _payment_unallocated(payment: Payment) -> int:
-    allocated = payment.allocations.aggregate(total=Coalesce(Sum("amount_minor"), 0))["total"]
-    return int(payment.amount_minor - payment.refunded_minor - allocated)
-
-
 @transaction.atomic
 def payment_allocate(*, actor: User, payment: Payment, invoice: Invoice, amount_minor: int) -> PaymentAllocation:
     """Put a payment's unallocated credit towards another open invoice of the same practitioner."""
@@ -1297,7 +1294,7 @@ def payment_allocate(*, actor: User, payment: Payment, invoice: Invoice, amount_
         raise ApplicationError(_("A payment can only go to the same practitioner's invoices, in its currency."))
     if invoice.status not in OPEN_INVOICE:
         raise ApplicationError(_("Invoice %(number)s is not open for payment.") % {"number": invoice.number})
-    if not 0 < amount_minor <= min(_payment_unallocated(payment), invoice.balance_minor):
+    if not 0 < amount_minor <= min(payment_unallocated(payment=payment), invoice.balance_minor):
         raise ApplicationError(_("The amount must be more than zero and no more than the credit and the balance."))
     allocation = PaymentAllocation.objects.select_for_update().filter(payment=payment, invoice=invoice).first()
     if allocation is None:
@@ -1438,7 +1435,7 @@ def _refund_carry_out(adjustment: FinanceAdjustment, *, actor: User) -> None:
             payment_intent_id=payment.reference, amount_minor=amount, idempotency_key=f"refund-{adjustment.pk}"
         )
         adjustment.provider_reference = refund.id
-    to_take = max(amount - _payment_unallocated(payment), 0)
+    to_take = max(amount - payment_unallocated(payment=payment), 0)
     for allocation in payment.allocations.select_for_update().order_by("-id"):
         if to_take <= 0:
             break

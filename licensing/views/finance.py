@@ -3,6 +3,8 @@ and refunds and write-offs, which a second member of staff approves."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
@@ -99,7 +101,7 @@ def payment_detail(request: AuthenticatedRequest, payment_id: int) -> HttpRespon
             "payment": payment,
             "allocations": payment.allocations.select_related("invoice"),
             "adjustments": payment.adjustments.select_related("requested_by", "decided_by"),
-            "unallocated": services._payment_unallocated(payment),
+            "unallocated": selectors.payment_unallocated(payment=payment),
             "refund_form": RefundRequestForm(currency=payment.currency),
             "allocate_form": AllocateForm(currency=payment.currency),
         },
@@ -200,14 +202,16 @@ def invoice_void(request: AuthenticatedRequest, invoice_id: int) -> HttpResponse
     )
 
 
-def _invoice_action(request: AuthenticatedRequest, invoice_id: int, service: object, done: str) -> HttpResponse:
+def _invoice_action(
+    request: AuthenticatedRequest, invoice_id: int, service: Callable[..., object], done: str
+) -> HttpResponse:
     invoice = _invoice(invoice_id)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the reason."))
     else:
         try:
-            service(actor=request.user, invoice=invoice, reason=form.cleaned_data["reason"])  # type: ignore[operator]
+            service(actor=request.user, invoice=invoice, reason=form.cleaned_data["reason"])
         except ApplicationError as error:
             messages.error(request, error.message)
         else:

@@ -35,7 +35,7 @@
           id = tokenised.token.card.id;
         }
       } catch (error) {
-        showError((error && error.message) || "Check your card details and try again.");
+        showError((error && error.message) || form.getAttribute("data-card-error"));
         button.disabled = false;
         return;
       }

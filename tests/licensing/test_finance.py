@@ -200,7 +200,7 @@ def test_credit_from_an_overpayment_can_go_to_another_invoice(categories, regist
     services.payment_allocate(actor=finance, payment=payment, invoice=two, amount_minor=26000)
     # then both are paid and nothing is left over
     assert set(Invoice.objects.filter(pk__in=[one.pk, two.pk]).values_list("status", flat=True)) == {"PAID"}
-    assert services._payment_unallocated(payment) == 0
+    assert selectors.payment_unallocated(payment=payment) == 0
 
 
 # Manual payment page ----------------------------------------------------------------------------
