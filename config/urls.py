@@ -8,8 +8,10 @@ urlpatterns = [
     path("apply/", include("registry.urls")),
     path(".well-known/", include("portal.views_keys")),  # council-verification-keys.json
     path("licence/", include("licensing.urls")),
+    path("exams/", include("exams.urls")),
     path("staff/finance/", include("licensing.finance_urls")),
     path("staff/renewals/", include("licensing.renewals_urls")),
+    path("staff/exams/", include("exams.staff_urls")),
     path("staff/", include("registry.staff_urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -51,12 +51,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "registry.assign_application",
             "registry.view_register_record",
             "registry.change_register_status",
+            "exams.approve_to_test",
+            "exams.view_exam_reports",
         }
     ),
     Role.FINANCE_OFFICER: frozenset(
         {"core.access_staff_area", "licensing.manage_finance", "licensing.approve_finance"}
     ),
-    Role.EXAMS_OFFICER: frozenset({"core.access_staff_area"}),
+    Role.EXAMS_OFFICER: frozenset(
+        {"core.access_staff_area", "exams.manage_exams", "exams.record_results", "exams.view_exam_reports"}
+    ),
     Role.CPD_OFFICER: frozenset({"core.access_staff_area"}),
     Role.CONDUCT_OFFICER: frozenset({"core.access_staff_area", "registry.view_register_record"}),
     Role.HEARING_PANEL: frozenset({"core.access_staff_area"}),
@@ -74,6 +78,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
                     ("registry", "qualificationtype"),
                     ("registry", "institution"),
                     ("registry", "programme"),
+                    ("exams", "exam"),
+                    ("exams", "examversion"),
                 )
                 for verb in ("view", "add", "change")
             ),

@@ -145,6 +145,7 @@ class Invoice(TimeStampedModel):
     class Purpose(models.TextChoices):
         RENEWAL = "RENEWAL", _("Annual renewal")
         RESTORATION = "RESTORATION", _("Restoration")
+        EXAM = "EXAM", _("Examination")
         OTHER = "OTHER", _("Other")
 
     Status = InvoiceStatus
@@ -175,7 +176,8 @@ class Invoice(TimeStampedModel):
         constraints: ClassVar = [
             models.CheckConstraint(condition=Q(status__in=InvoiceStatus.values), name="licensing_invoice_status_valid"),
             models.CheckConstraint(
-                condition=Q(purpose__in=["RENEWAL", "RESTORATION", "OTHER"]), name="licensing_invoice_purpose_valid"
+                condition=Q(purpose__in=["RENEWAL", "RESTORATION", "EXAM", "OTHER"]),
+                name="licensing_invoice_purpose_valid",
             ),
             models.CheckConstraint(condition=_CURRENCY, name="licensing_invoice_currency_iso"),
             models.CheckConstraint(

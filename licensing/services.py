@@ -1606,29 +1606,16 @@ def restoration_apply(
                 rule_set=rule_set,
             )
         )
-    reason = f"restoration of {entry.registration_number}"
-    (number,) = _take_invoice_numbers(year=today.year, count=1)
-    invoice = Invoice(
-        number=number,
+    invoice = _invoice_create(
+        actor=actor,
         practitioner=entry.practitioner,
+        purpose=Invoice.Purpose.RESTORATION,
+        lines=lines,
+        currency=rules.currency(rule_set=rule_set, default="ZAR"),
+        on_date=today,
+        reason=f"restoration of {entry.registration_number}",
         register_entry=entry,
         period=period,
-        purpose=Invoice.Purpose.RESTORATION,
-        currency=rules.currency(rule_set=rule_set, default="ZAR"),
-        total_minor=sum(line.amount_minor for line in lines),
-        issued_date=today,
-        due_date=today,
-    )
-    _save(invoice, actor=actor, reason=reason)
-    for line in lines:
-        line.invoice = invoice
-        _save(line, actor=actor, reason=reason)
-    audit_record(
-        actor=actor,
-        action="invoice.issued",
-        obj=invoice,
-        reason=reason,
-        after={"number": invoice.number, "total_minor": invoice.total_minor, "currency": invoice.currency},
     )
     restoration = RestorationApplication(
         register_entry=entry,
@@ -1650,6 +1637,73 @@ def restoration_apply(
         },
     )
     return restoration
+
+
+def _invoice_create(
+    *,
+    actor: User | None,
+    practitioner: Practitioner,
+    purpose: str,
+    lines: list[InvoiceLine],
+    currency: str,
+    on_date: dt.date,
+    reason: str,
+    register_entry: RegisterEntry | None = None,
+    period: RenewalPeriod | None = None,
+) -> Invoice:
+    """One invoice, due on the day it is issued, with its lines and its audit event."""
+    (number,) = _take_invoice_numbers(year=on_date.year, count=1)
+    invoice = Invoice(
+        number=number,
+        practitioner=practitioner,
+        register_entry=register_entry,
+        period=period,
+        purpose=purpose,
+        currency=currency,
+        total_minor=sum(line.amount_minor for line in lines),
+        issued_date=on_date,
+        due_date=on_date,
+    )
+    _save(invoice, actor=actor, reason=reason)
+    for line in lines:
+        line.invoice = invoice
+        _save(line, actor=actor, reason=reason)
+    audit_record(
+        actor=actor,
+        action="invoice.issued",
+        obj=invoice,
+        reason=reason,
+        after={"number": invoice.number, "total_minor": invoice.total_minor, "currency": invoice.currency},
+    )
+    return invoice
+
+
+def fee_invoice_issue(
+    *, actor: User | None, practitioner: Practitioner, category_code: str, fee_type: str, description: str, reason: str
+) -> Invoice | None:
+    """Invoice one fee from the rules in force today (the hook other modules bill through, e.g. exam bookings).
+
+    A fee the rules set to zero raises no invoice; a fee they do not set at all is an error (RulesIncomplete).
+    Runs inside the caller's transaction.
+    """
+    today = council_today()
+    rule_set = ruleset_in_force(on_date=today)
+    if rule_set is None:
+        raise ApplicationError(_("No rule version is in force today."))
+    amount = rules.fee_amount(rule_set=rule_set, category_code=category_code, fee_type=fee_type)
+    if amount == 0:
+        return None
+    purpose = Invoice.Purpose.EXAM if fee_type == FeeType.EXAM else Invoice.Purpose.OTHER
+    line = InvoiceLine(fee_type=fee_type, description=description, amount_minor=amount, rule_set=rule_set)
+    return _invoice_create(
+        actor=actor,
+        practitioner=practitioner,
+        purpose=purpose,
+        lines=[line],
+        currency=rules.currency(rule_set=rule_set, default="ZAR"),
+        on_date=today,
+        reason=reason,
+    )
 
 
 def _conditions_before_lapse(entry: RegisterEntry) -> str:

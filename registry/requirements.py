@@ -1,8 +1,7 @@
 """Checks a category's requirements before approval. Each check returns a reason it fails, or None.
 
-The exam check is pluggable: until the examinations module records results, a category that
-requires an exam is checked against `REGISTRY_EXAM_CHECK` (a dotted path), which by default finds
-no recorded failure. The examinations issue replaces it with a real lookup.
+The exam check is pluggable: a category that requires an exam is checked against
+`REGISTRY_EXAM_CHECK` (a dotted path), by default the exams module's lookup of a published pass.
 """
 
 from __future__ import annotations
@@ -38,13 +37,8 @@ def check_supervised_practice(application: Application) -> str | None:
 def check_exam_passed(application: Application) -> str | None:
     if not application.category.requires_exam:
         return None
-    exam_check: Check = import_string(getattr(settings, "REGISTRY_EXAM_CHECK", "registry.requirements.no_exam_record"))
+    exam_check: Check = import_string(getattr(settings, "REGISTRY_EXAM_CHECK", "exams.requirements.exam_passed_check"))
     return exam_check(application)
-
-
-def no_exam_record(application: Application) -> str | None:
-    """Placeholder check until exam results exist in the system: it never blocks approval."""
-    return None
 
 
 CHECKS: tuple[Check, ...] = (check_qualification_accepted, check_supervised_practice, check_exam_passed)

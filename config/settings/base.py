@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "core",
     "registry",
     "licensing",
+    "exams",
     "cpd",
     "discipline",
     "portal",
@@ -208,3 +209,8 @@ LOGGING = {
 # ------------------------------------------------------------------------------
 from config.settings.signing import *  # noqa: E402, F403
 from config.settings.stripe import *  # noqa: E402, F403
+
+# EXAMS
+# ------------------------------------------------------------------------------
+# What approval asks when a category requires a passed national exam (registry.requirements).
+REGISTRY_EXAM_CHECK = "exams.requirements.exam_passed_check"

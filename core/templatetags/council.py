@@ -44,6 +44,7 @@ def govuk_field(bound: forms.BoundField, width: str = "") -> dict[str, Any]:
             if part
         ),
         "rows": widget.attrs.get("rows", 5),
+        "accept": widget.attrs.get("accept", ""),
     }
 
 

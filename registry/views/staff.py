@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from core.access import AuthenticatedRequest, access, staff
 from core.exceptions import ApplicationError
 from core.selectors import council_today
+from exams.selectors import pass_rates
 from licensing import selectors as licensing_selectors
 from registry import selectors, services
 from registry.exceptions import RequirementsNotMet
@@ -42,7 +43,8 @@ def _application(application_id: int) -> Application:
 
 @access(STAFF_HOME)
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
-    return render(request, "registry/staff/dashboard.html")
+    chart = pass_rates(dimension="category") if request.user.has_perm("exams.view_exam_reports") else None
+    return render(request, "registry/staff/dashboard.html", {"chart": chart})
 
 
 @access(REVIEW)
