@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
@@ -24,6 +25,18 @@ from django.utils import timezone
 from core.access import ACCESS_REFUSED_HEADER, rule_for
 from core.models import AuditEvent, Notification, RuleSet
 from core.roles import Role
+from exams import services as exams_services
+from exams.models import (
+    AccommodationRequest,
+    ApprovalToTest,
+    Booking,
+    ConflictOfInterest,
+    Exam,
+    ExamVersion,
+    Result,
+    ResultImport,
+    Sitting,
+)
 from licensing import services as licensing_services
 from licensing.models import (
     CardPayment,
@@ -70,6 +83,10 @@ EXPECTED: list[tuple[str, set[str]]] = [
     # Stripe's webhook is open to anyone; only a body signed with the webhook secret is acted on.
     ("licensing:stripe-webhook", EVERYONE),
     ("licensing:*", SIGNED_IN),
+    ("exams:*", SIGNED_IN),
+    ("exams_staff:approvals", {Role.REGISTRAR.value}),
+    ("exams_staff:pass-rates*", {Role.REGISTRAR.value, Role.EXAMS_OFFICER.value}),
+    ("exams_staff:*", {Role.EXAMS_OFFICER.value}),
     ("finance:approval-decide", FINANCE_APPROVERS),
     ("finance:*", FINANCE),
     ("renewals:restoration-decide", {Role.REGISTRAR.value}),
@@ -155,6 +172,7 @@ def world(categories: Any) -> dict[str, Any]:
         "document": document,
         "entry": entry,
         **_licensing_world(entry, registrar),
+        **_exams_world(registrar),
     }
 
 
@@ -212,6 +230,61 @@ def _licensing_world(entry: RegisterEntry, registrar: Any) -> dict[str, Any]:
     }
 
 
+def _exams_world(registrar: Any) -> dict[str, Any]:
+    """A sitting with a booking (with an accommodation request), a published result, and a previewed file, all
+    belonging to people outside the matrix's clients."""
+    rule_set = RuleSet.objects.get(version=1)
+    rules = dict(rule_set.rules)
+    rules["fees"] = {code: {**fees, "exam": 150000} for code, fees in rules["fees"].items()}
+    rules["exams"] = {"attempt_limit": 3, "retake_wait_days": 90}
+    rule_set.rules = rules
+    rule_set.save(update_fields=["rules"])
+    exam = Exam.objects.create(
+        code="sw", name="Social work exam", category=RegisterCategory.objects.get(code="social-worker"), level="Entry"
+    )
+    version = ExamVersion.objects.create(exam=exam, code="A", max_raw_score=150, pass_raw_score=98)
+    officer = factories.staff_user(Role.EXAMS_OFFICER)
+    now = timezone.now()
+    sitting = exams_services.sitting_create(
+        actor=officer,
+        version=version,
+        code="matrix-sitting",
+        starts_at=now + dt.timedelta(days=30),
+        is_online=True,
+        venue="",
+        capacity=10,
+        booking_opens_at=now - dt.timedelta(days=1),
+        booking_closes_at=now + dt.timedelta(days=20),
+    )
+    candidate = factories.UserFactory()
+    exams_services.approval_grant(
+        actor=registrar, candidate=candidate, exam=exam, reason="Overseas", expires_date=dt.date(2030, 1, 1)
+    )
+    booking = exams_services.booking_create(actor=candidate, sitting=sitting)
+    accommodation = exams_services.accommodation_request(actor=candidate, booking=booking, details="Extra time")
+    published = exams_services.results_import_preview(
+        actor=officer,
+        sitting=sitting,
+        uploaded=SimpleUploadedFile(
+            "r.csv", f"candidate_number,sitting_code,raw_score\n{booking.candidate_number},matrix-sitting,90\n".encode()
+        ),
+    )
+    exams_services.results_import_commit(actor=officer, result_import=published)
+    exams_services.results_publish(actor=officer, sitting=sitting)
+    previewed = exams_services.results_import_preview(
+        actor=officer,
+        sitting=sitting,
+        uploaded=SimpleUploadedFile("r2.csv", b"candidate_number,sitting_code,raw_score\n"),
+    )
+    return {
+        "sitting": sitting,
+        "booking": booking,
+        "accommodation": accommodation,
+        "result_import": previewed,
+        "result": Result.objects.get(booking=booking),
+    }
+
+
 def _registered_entry(registrar: Any) -> RegisterEntry:
     application = factories.application_in_review(
         applicant=factories.UserFactory(),
@@ -254,6 +327,11 @@ def _sample_kwargs(route: Route, world: dict[str, Any]) -> dict[str, Any]:
         "licence_id": _pk(world, "licence"),
         "restoration_id": _pk(world, "restoration"),
         "practitioner_id": _pk(world, "practitioner"),
+        "sitting_id": _pk(world, "sitting"),
+        "booking_id": _pk(world, "booking"),
+        "import_id": _pk(world, "result_import"),
+        "result_id": _pk(world, "result"),
+        "request_id": _pk(world, "accommodation"),
         "content_type_id": "1",
         "url": "nothing",
     }
@@ -292,6 +370,13 @@ def _state() -> tuple[Any, ...]:
         tuple(RegisterEntry.objects.order_by("pk").values_list("status", "conditions")),
         InformationRequest.objects.count(),
         ApplicationDocument.objects.count(),
+        tuple(Sitting.objects.order_by("pk").values_list("code", "seats_booked", "results_published_at")),
+        tuple(Booking.objects.order_by("pk").values_list("status", "invoice")),
+        tuple(Result.objects.order_by("pk").values_list("version", "status", "raw_score")),
+        tuple(ResultImport.objects.order_by("pk").values_list("status")),
+        tuple(AccommodationRequest.objects.order_by("pk").values_list("status")),
+        ConflictOfInterest.objects.count(),
+        ApprovalToTest.objects.count(),
     )
 
 
@@ -366,6 +451,31 @@ MUTATING = [
         {"code": "over-65", "discount_percent": "50", "starts_date": "2027-01-01", "reason": "Over 65"},
     ),
     ("renewals:at-risk-remind", {}),
+    ("exams:book", {}),
+    ("exams:accommodation-request", {"details": "A reader"}),
+    (
+        "exams_staff:sitting-create",
+        {
+            "version": "1",
+            "code": "matrix-new",
+            "starts_at": "2027-06-01T09:00",
+            "is_online": "on",
+            "capacity": "5",
+            "booking_opens_at": "2027-01-01T09:00",
+            "booking_closes_at": "2027-05-01T09:00",
+        },
+    ),
+    ("exams_staff:results-upload", {}),
+    ("exams_staff:results-publish", {}),
+    ("exams_staff:import-commit", {}),
+    ("exams_staff:import-discard", {}),
+    ("exams_staff:result-correct", {"raw_score": "120", "reason": "Re-marked"}),
+    ("exams_staff:accommodation-decide", {"decision": "approve", "note": ""}),
+    ("exams_staff:conflicts", {"candidate_number": "C00000010", "reason": "Relative"}),
+    (
+        "exams_staff:approvals",
+        {"email": "person1@example.org", "exam": "1", "expires_date": "2030-01-01", "reason": "x"},
+    ),
     ("renewals:restoration-decide", {"decision": "approve", "reason": "Paid"}),
     (
         "renewals:extension-grant",
@@ -387,8 +497,11 @@ def _assert_wrong_clients_change_nothing(name: str, data: dict[str, str], world:
     assert allowed is not None
     if name.startswith("registry:"):
         allowed = {OWNER}
-    if name.startswith("licensing:"):
-        allowed = set()  # the sample invoice, entry and restoration belong to nobody in the matrix
+    if name.startswith(("licensing:", "exams:")):
+        allowed = set()  # the sample invoice, entry, restoration and booking belong to nobody in the matrix
+    # Booking is open to every signed-in user at the gate; the service refuses anyone without a route to the
+    # exam, and the page sends them back to their exams with the reason.
+    refused_to = reverse("exams:overview") if name == "exams:book" else reverse("account_login")
     before = _state()
     for label, client in world["clients"].items():
         if label in allowed:
@@ -398,19 +511,26 @@ def _assert_wrong_clients_change_nothing(name: str, data: dict[str, str], world:
         # then it is refused, and nothing changed
         assert response.status_code in (HTTPStatus.FORBIDDEN, HTTPStatus.FOUND, HTTPStatus.NOT_FOUND), (name, label)
         if response.status_code == HTTPStatus.FOUND:
-            assert response["Location"].startswith(reverse("account_login")), label
+            assert response["Location"].startswith((reverse("account_login"), refused_to)), label
         if label not in ALL_APPLICANTS:
             assert ACCESS_REFUSED_HEADER in response, label
         assert _state() == before, label
 
 
-STAFF_ROUTES = [route for route in ROUTES if route.name.startswith(("staff:", "admin:", "finance:", "renewals:"))]
+STAFF_ROUTES = [
+    route for route in ROUTES if route.name.startswith(("staff:", "admin:", "finance:", "renewals:", "exams_staff:"))
+]
 
 
 def test_staff_pages_refuse_staff_without_mfa(categories: Any) -> None:
     # given, for each staff area, a member of staff with no authenticator, and one whose session did not use it
     people = {}
-    for area, role in (("staff:", Role.REGISTRAR), ("admin:", Role.COUNCIL_ADMIN), ("finance:", Role.FINANCE_OFFICER)):
+    for area, role in (
+        ("staff:", Role.REGISTRAR),
+        ("admin:", Role.COUNCIL_ADMIN),
+        ("finance:", Role.FINANCE_OFFICER),
+        ("exams_staff:", Role.EXAMS_OFFICER),
+    ):
         no_authenticator = factories.UserFactory(is_staff=True)
         no_authenticator.groups.add(Group.objects.get(name=role.value))
         people[area] = (no_authenticator, factories.staff_user(role, is_staff=True))
@@ -425,7 +545,9 @@ def test_staff_pages_refuse_staff_without_mfa(categories: Any) -> None:
     entry_world["entry"] = RegisterEntry.objects.get(application=entry_world["application"])
     for route in STAFF_ROUTES:
         url = _concrete_path(route, _sample_kwargs(route, entry_world))
-        area = next((area for area in ("admin:", "finance:") if route.name.startswith(area)), "staff:")
+        area = next((area for area in ("admin:", "finance:", "exams_staff:") if route.name.startswith(area)), "staff:")
+        if route.name == "exams_staff:approvals":
+            area = "staff:"  # the registrar's
         without_app, with_app = people[area]
         # when each signs in with a password only and opens a staff page
         no_app = Client()
