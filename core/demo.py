@@ -36,6 +36,7 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models, transaction
 from django.test.utils import override_settings
+from django.utils import timezone
 
 from core.audit import audit_record
 from core.exceptions import ApplicationError
@@ -43,6 +44,8 @@ from core.models import Council, RuleSet, User
 from core.roles import STAFF_ROLES, Role
 from core.selectors import council_today
 from core.services import configuration_save
+from exams import services as exams
+from exams.models import Exam, ExamVersion
 from licensing import rules as licensing_rules
 from licensing import services as licensing
 from licensing.models import Invoice, RenewalPeriod
@@ -246,7 +249,8 @@ _CATEGORIES: tuple[dict[str, Any], ...] = (
         "name": "Child and youth care worker",
         "description": "Works with children and young people in their daily living spaces.",
         "registration_number_prefix": "CYCW",
-        "requires_exam": False,  # Switched on once the examinations module records results.
+        # The council introduces the national exam this year: switched on after the register is seeded (_exams).
+        "requires_exam": False,
         "display_order": 3,
         "accepted": ("fetc-cycw", "bachelor-cyc"),
     },
@@ -282,7 +286,7 @@ RULES: dict[str, Any] = {
     "categories": {
         SW: {"routes": ["accredited-local-qualification", "foreign-qualification-evaluated-by-saqa"]},
         SAW: {"routes": ["accredited-local-qualification"], "supervised_practice_hours": 200},
-        CYCW: {"routes": ["accredited-local-qualification"], "exam_required": False},
+        CYCW: {"routes": ["accredited-local-qualification"], "exam_required": True},
     },
     "fees": {category: {**amounts, "late_penalty": 46500, "restoration": 76200} for category, amounts in _FEES.items()},
     "renewal": {
@@ -294,6 +298,8 @@ RULES: dict[str, Any] = {
         "reminder_days_before_due": [60, 30, 7],
         "at_risk_reminder_days_before_lapse": [30, 14, 3],
     },
+    # Attempts at a national exam, and the wait between them (exams.rules).
+    "exams": {"attempt_limit": 3, "retake_wait_days": 90},
     # What a lapsed registrant pays to be restored, besides the restoration fee (licensing.rules).
     "restoration": {"arrears": "unpaid_renewals", "include_current_year_fee": True},
     "exemptions": [
@@ -528,6 +534,7 @@ class _Seeder:
         self._register()
         self._open_applications()
         self._renewals()
+        self._exams()
 
     # Configuration rows, each with its configuration.created audit event.
 
@@ -781,6 +788,68 @@ class _Seeder:
                     currency=invoice.currency,
                     received_date=min(today, period.due_date),
                 )
+
+    def _exams(self) -> None:
+        """The national exam for child and youth care workers, introduced this year: an upcoming sitting open for
+        booking, the CYCW applicants in the queue booked on it (one asking for extra time), and a foreign-qualified
+        person with the registrar's approval to test."""
+        category = RegisterCategory.objects.get(code=CYCW)
+        category.requires_exam = True
+        configuration_save(
+            actor=None, instance=category, changed_fields=["requires_exam"], reason="National exam introduced"
+        )
+        exam = self._configure(
+            Exam(
+                code="cycw-national", name="Child and youth care work: national exam", category=category, level="Entry"
+            )
+        )
+        version = self._configure(ExamVersion(exam=exam, code="2026A", max_raw_score=120, pass_raw_score=72))
+        officer = self.accounts["exams-officer"]
+        now = timezone.now()
+        starts = (now + dt.timedelta(days=45)).replace(hour=9, minute=0, second=0, microsecond=0)
+        sitting = exams.sitting_create(
+            actor=officer,
+            version=version,
+            code=f"cycw-{starts:%Y-%m}-dbn",
+            starts_at=starts,
+            is_online=False,
+            venue="Durban University of Technology, Ritson Campus, Hall B",
+            capacity=120,
+            booking_opens_at=now - dt.timedelta(days=14),
+            booking_closes_at=starts - dt.timedelta(days=10),
+        )
+        exams.sitting_create(
+            actor=officer,
+            version=version,
+            code=f"cycw-{starts:%Y-%m}-online",
+            starts_at=starts + dt.timedelta(days=2),
+            is_online=True,
+            venue="",
+            capacity=60,
+            booking_opens_at=now - dt.timedelta(days=14),
+            booking_closes_at=starts - dt.timedelta(days=8),
+        )
+        waiting = Application.objects.filter(
+            category=category, status__in=[Application.Status.SUBMITTED, Application.Status.IN_REVIEW]
+        ).order_by("pk")
+        for index, application in enumerate(waiting):
+            booking = exams.booking_create(actor=application.applicant, sitting=sitting)
+            if index == 0:
+                exams.accommodation_request(
+                    actor=application.applicant,
+                    booking=booking,
+                    details="25% extra time: I have dyslexia (assessment report available on request).",
+                )
+        overseas = self._user(
+            email=demo_email("cycw-overseas"), name="Thandiwe Mokoena", language="en", can_sign_in=False
+        )
+        exams.approval_grant(
+            actor=self.registrar,
+            candidate=overseas,
+            exam=exam,
+            reason="Qualified in Zimbabwe; SAQA evaluation at NQF level 5 received. Approved to test before applying.",
+            expires_date=council_today() + dt.timedelta(days=365),
+        )
 
     def _open_applications(self) -> None:
         """A few applications in every state, so each queue and page has something in it."""

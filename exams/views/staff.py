@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.access import AuthenticatedRequest, access, staff
@@ -191,7 +192,13 @@ def import_commit(request: AuthenticatedRequest, import_id: int) -> HttpResponse
         messages.error(request, error.message)
         return redirect("exams_staff:import", import_id=result_import.pk)
     messages.success(
-        request, _("%(count)s results were imported as drafts. Check them, then publish.") % {"count": count}
+        request,
+        ngettext(
+            "%(count)s result was imported as a draft. Check it, then publish.",
+            "%(count)s results were imported as drafts. Check them, then publish.",
+            count,
+        )
+        % {"count": count},
     )
     return redirect("exams_staff:sitting", sitting_id=result_import.sitting_id)
 
@@ -218,7 +225,15 @@ def results_publish(request: AuthenticatedRequest, sitting_id: int) -> HttpRespo
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("%(count)s results were published. Candidates have been told.") % {"count": count})
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s result was published. The candidate has been told.",
+                "%(count)s results were published. Candidates have been told.",
+                count,
+            )
+            % {"count": count},
+        )
     return redirect("exams_staff:sitting", sitting_id=sitting.pk)
 
 

@@ -152,6 +152,7 @@ def application_decide(request: AuthenticatedRequest, application_id: int) -> Ht
             reason=form.cleaned_data["reason"],
         )
     except RequirementsNotMet as error:
+        form.add_error(None, error.message)
         for problem in error.problems:
             form.add_error(None, problem)
         return _rerender(request, application_id, decision_form=form)

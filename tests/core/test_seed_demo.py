@@ -23,6 +23,8 @@ from core.demo import (
 )
 from core.models import AuditEvent, Council, RuleSet, User
 from core.roles import STAFF_ROLES, Role
+from exams.models import AccommodationRequest, ApprovalToTest, Booking
+from exams.selectors import category_exam_passed
 from registry.models import (
     Application,
     ApplicationDocument,
@@ -114,6 +116,22 @@ def test_small_seed_has_every_status_through_the_services(debug):
     # and every configuration row has its creation event
     assert AuditEvent.objects.filter(action="configuration.created", object_type__model="council").count() == 1
     assert AuditEvent.objects.filter(action="configuration.created", object_type__model="ruleset").count() == 1
+
+
+def test_the_demo_has_an_exam_season_booked_through_the_services(debug):
+    demo_seed(practitioner_count=SMALL)
+    # the child and youth care category now requires the exam, and its waiting applicants are booked on a sitting
+    category = RegisterCategory.objects.get(code="child-and-youth-care-worker")
+    assert category.requires_exam
+    waiting = Application.objects.filter(category=category, status__in=[AppStatus.SUBMITTED, AppStatus.IN_REVIEW])
+    bookings = Booking.objects.filter(application__in=waiting)
+    assert bookings.count() == waiting.count() > 0
+    assert all(booking.invoice is not None and booking.invoice.total_minor == 42500 for booking in bookings)
+    assert AccommodationRequest.objects.filter(status=AccommodationRequest.Status.REQUESTED).count() == 1
+    assert ApprovalToTest.objects.count() == 1
+    assert AuditEvent.objects.filter(action="exam_booking.booked").count() == bookings.count()
+    # and none of them can be approved until they pass
+    assert not category_exam_passed(user=waiting.first().applicant, category_id=category.pk)
 
 
 def test_every_register_row_has_its_audit_events_and_history(debug):
