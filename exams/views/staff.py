@@ -35,6 +35,20 @@ REPORTS = staff("exams.view_exam_reports")
 PREVIEW_ERRORS_SHOWN = 200
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A value safe to open in a spreadsheet: text that would start a formula is prefixed with an apostrophe.
+
+    Names, accommodation details and institutions are typed by applicants, and a results file's candidate
+    numbers by a vendor; none of them may run as a formula on a member of staff's computer.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -123,10 +137,10 @@ def sitting_roster(request: AuthenticatedRequest, sitting_id: int) -> HttpRespon
             [
                 booking.candidate_number,
                 sitting.code,
-                booking.practitioner.family_name,
-                booking.practitioner.given_names,
+                _cell(booking.practitioner.family_name),
+                _cell(booking.practitioner.given_names),
                 booking.attempt_number,
-                approved,
+                _cell(approved),
             ]
         )
     return response
@@ -178,7 +192,7 @@ def import_errors(request: AuthenticatedRequest, import_id: int) -> HttpResponse
     for problem in result_import.file_errors:
         writer.writerow(["", "", problem])
     for row in result_import.row_errors:
-        writer.writerow([row["row"], row["candidate_number"], " ".join(row["problems"])])
+        writer.writerow([row["row"], _cell(row["candidate_number"]), _cell(" ".join(row["problems"]))])
     return response
 
 
@@ -357,8 +371,8 @@ def pass_rates_csv(request: AuthenticatedRequest) -> HttpResponse:
         for cell in selectors.pass_rates(dimension=key):
             if cell.suppressed:
                 writer.writerow(
-                    [key, cell.label, "", "", "", f"fewer than {selectors.SMALL_CELL} candidates: suppressed"]
+                    [key, _cell(cell.label), "", "", "", f"fewer than {selectors.SMALL_CELL} candidates: suppressed"]
                 )
             else:
-                writer.writerow([key, cell.label, cell.candidates, cell.passed, cell.rate_percent, ""])
+                writer.writerow([key, _cell(cell.label), cell.candidates, cell.passed, cell.rate_percent, ""])
     return response
