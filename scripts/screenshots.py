@@ -96,10 +96,13 @@ def main() -> None:
                 for email, path, name in (
                     ("registrar@demo.council.example", "/staff/applications/?status=IN_REVIEW", "registrar-queue.png"),
                     ("finance-officer@demo.council.example", "/staff/finance/", "finance-aged-debt.png"),
+                    ("exams-officer@demo.council.example", "/staff/exams/", "exams-sitting.png"),
                 ):
                     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
                     _sign_in(page, base, email, code=_manage(env, "demo_totp_code", email).strip())
                     page.goto(f"{base}{path}")
+                    if name == "exams-sitting.png":  # the first upcoming sitting: its candidates and accommodations
+                        page.get_by_role("table").first.get_by_role("link").first.click()
                     page.screenshot(path=str(OUT / name), full_page=False)
                 browser.close()
         finally:
