@@ -26,6 +26,16 @@ _HISTORY_TYPES = ("+", "~")
 _REASON_LENGTH = 100
 
 
+def save_with_history(instance: Any, *, actor: User | None, reason: str, fields: Sequence[str] | None = None) -> None:
+    """Insert a tracked row (fields None) or save the named fields, with the history row's user and reason."""
+    instance._history_user = actor
+    instance._change_reason = reason[:_REASON_LENGTH]
+    if fields is None:
+        instance.save(force_insert=True)
+    else:
+        instance.save(update_fields=[*fields, "updated_at"])
+
+
 def update_with_history(
     *,
     model: type[models.Model],

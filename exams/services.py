@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import AuditRow, audit_record, audit_record_rows
 from core.exceptions import ApplicationError
-from core.history import update_with_history
+from core.history import save_with_history, update_with_history
 from core.models import User
 from core.selectors import council_today, ruleset_in_force
 from core.services import notification_queue, notification_queue_many
@@ -58,13 +58,7 @@ class ImportHasErrors(ApplicationError):
     """The results file has problems; nothing was imported."""
 
 
-def _save(instance: Any, *, actor: User | None, reason: str, fields: list[str] | None = None) -> None:
-    instance._history_user = actor
-    instance._change_reason = reason[:100]
-    if fields is None:
-        instance.save(force_insert=True)
-    else:
-        instance.save(update_fields=[*fields, "updated_at"])
+_save = save_with_history
 
 
 def _require(actor: User, permission: str) -> None:

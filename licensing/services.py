@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import AuditItem, AuditRow, audit_record, audit_record_many, audit_record_rows
 from core.exceptions import ApplicationError
-from core.history import history_copy_rows, history_insert_sql, history_params
+from core.history import history_copy_rows, history_insert_sql, history_params, save_with_history
 from core.models import User
 from core.selectors import council_today, ruleset_in_force
 from core.services import notification_queue, notification_queue_many
@@ -70,13 +70,7 @@ def _job_lock(job: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_JOB_LOCKS[job]])
 
 
-def _save(instance: Any, *, actor: User | None, reason: str, fields: list[str] | None = None) -> None:
-    instance._history_user = actor
-    instance._change_reason = reason[:100]
-    if fields is None:
-        instance.save(force_insert=True)
-    else:
-        instance.save(update_fields=[*fields, "updated_at"])
+_save = save_with_history
 
 
 def _require(actor: User | None, permission: str) -> None:
