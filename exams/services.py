@@ -36,7 +36,7 @@ from exams.models import (
     Sitting,
     booking_id_from_candidate_number,
 )
-from exams.results_file import FileCheck, results_file_check, results_file_decode
+from exams.results_file import MAX_FILE_BYTES, FileCheck, results_file_check, results_file_decode
 from licensing.models import FeeType
 from licensing.services import fee_invoice_issue
 from registry.models import Application, Practitioner
@@ -376,7 +376,7 @@ def _store_check(result_import: ResultImport, check: FileCheck) -> None:
 def results_import_preview(*, actor: User, sitting: Sitting, uploaded: UploadedFile) -> ResultImport:
     """Read and check a vendor's results file and keep the report. Nothing is imported yet."""
     _require(actor, "exams.record_results")
-    data = uploaded.read(MAX_UPLOAD_BYTES + 1)
+    data = uploaded.read(MAX_FILE_BYTES + 1)
     text = results_file_decode(data)
     sitting = Sitting.objects.select_related("version").get(pk=sitting.pk)
     check = results_file_check(text=text, sitting=sitting, examiner=actor)
@@ -402,9 +402,6 @@ def results_import_preview(*, actor: User, sitting: Sitting, uploaded: UploadedF
         },
     )
     return result_import
-
-
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
 @transaction.atomic
