@@ -1,7 +1,7 @@
-"""The renewal's CPD step, pluggable until the CPD module assesses compliance.
+"""The renewal's CPD step, pluggable: `LICENSING_CPD_CHECK` names a function (entry, period) -> bool.
 
-`LICENSING_CPD_CHECK` names a function (entry, period) -> bool. The default passes everyone,
-as the licensing issue asks, until the CPD issue supplies the real check.
+The settings point it at the CPD module's compliance (cpd.requirements.cpd_step_check);
+`cpd_step_passes_until_cpd_module` remains for a deployment that runs without CPD.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from core.history import history_copy_rows, history_insert_sql, history_params, 
 from core.models import User
 from core.selectors import council_today, ruleset_in_force
 from core.services import notification_queue, notification_queue_many
+from core.sql import db_date, db_now, execute, fetch, id_in, on_postgresql, values_cte
 from licensing import gateway, rules
 from licensing.models import (
     OPEN_INVOICE_STATUSES,
@@ -49,7 +50,7 @@ from licensing.models import (
     StripeEvent,
 )
 from licensing.requirements import cpd_step_met
-from licensing.selectors import payment_unallocated, period_current, renewal_candidates, steps_of
+from licensing.selectors import payment_unallocated, period_current, periods_open, renewal_candidates, steps_of
 from registry.lifecycles import ENTRY_PRACTISING_STATUSES
 from registry.models import Practitioner, RegisterEntry
 
@@ -216,47 +217,13 @@ def _invoice_number(year: int, value: int) -> str:
 # SQLite stores them as the ORM does. Audit events are hashed in Python (the chain) and written in bulk.
 
 
-def _on_postgresql() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _db_date(value: dt.date) -> Any:
-    return connection.ops.adapt_datefield_value(value)
-
-
-def _db_now() -> tuple[dt.datetime, Any]:
-    now = timezone.now()
-    return now, connection.ops.adapt_datetimefield_value(now)
-
-
-def _id_in(column: str, name: str, ids: Sequence[int]) -> tuple[str, dict[str, Any]]:
-    """`column` is one of `ids`: one array parameter on PostgreSQL, one parameter per id elsewhere."""
-    if _on_postgresql():
-        return f"{column} = ANY(%({name})s)", {name: list(ids)}
-    names = [f"{name}_{index}" for index in range(len(ids))]
-    return f"{column} IN ({', '.join(f'%({each})s' for each in names)})", dict(zip(names, ids, strict=True))
-
-
-def _values(name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[str, dict[str, Any]]:
-    """A named VALUES list for a WITH clause: `name (columns) AS (VALUES (...), ...)`, with its parameters."""
-    params: dict[str, Any] = {}
-    tuples = []
-    for row_index, row in enumerate(rows):
-        names = [f"{name}_{row_index}_{column_index}" for column_index in range(len(columns))]
-        params.update(zip(names, row, strict=True))
-        tuples.append("(" + ", ".join(f"%({each})s" for each in names) + ")")
-    return f"{name} ({', '.join(columns)}) AS (VALUES {', '.join(tuples)})", params
-
-
-def _fetch(sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-
-
-def _execute(sql: str, params: Mapping[str, Any]) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+_on_postgresql = on_postgresql
+_db_date = db_date
+_db_now = db_now
+_id_in = id_in
+_values = values_cte
+_fetch = fetch
+_execute = execute
 
 
 def _with_a_user(table: str, ids: Sequence[int]) -> list[int]:
@@ -885,6 +852,19 @@ def _licence_issue_if_complete(*, entry: RegisterEntry, period: RenewalPeriod, a
     if not all(renewal_steps_met(entry=entry, period=period).values()):
         return None
     return _licence_create(entry=entry, period=period, actor=actor)
+
+
+@transaction.atomic
+def renewal_steps_recheck(*, entry: RegisterEntry, actor: User | None) -> list[Licence]:
+    """After a step was met outside licensing (CPD credited, say), issue each open period's licence now complete."""
+    entry = _lock_entry(entry.pk)
+    issued = []
+    for period in periods_open(on_date=council_today()):
+        had = Licence.objects.filter(register_entry=entry, period=period).exists()
+        licence = _licence_issue_if_complete(entry=entry, period=period, actor=actor)
+        if licence is not None and not had:
+            issued.append(licence)
+    return issued
 
 
 def _licence_create(*, entry: RegisterEntry, period: RenewalPeriod, actor: User | None) -> Licence:

@@ -214,3 +214,8 @@ from config.settings.stripe import *  # noqa: E402, F403
 # ------------------------------------------------------------------------------
 # What approval asks when a category requires a passed national exam (registry.requirements).
 REGISTRY_EXAM_CHECK = "exams.requirements.exam_passed_check"
+
+# CPD
+# ------------------------------------------------------------------------------
+# What the renewal's CPD step asks (licensing.requirements): compliance in the cycle before the licence year.
+LICENSING_CPD_CHECK = "cpd.requirements.cpd_step_check"

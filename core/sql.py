@@ -1,0 +1,53 @@
+"""Small helpers for the set-based batch jobs that write in SQL on PostgreSQL and SQLite alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+
+def on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def db_date(value: dt.date) -> Any:
+    return connection.ops.adapt_datefield_value(value)
+
+
+def db_now() -> tuple[dt.datetime, Any]:
+    now = timezone.now()
+    return now, connection.ops.adapt_datetimefield_value(now)
+
+
+def id_in(column: str, name: str, ids: Sequence[int]) -> tuple[str, dict[str, Any]]:
+    """`column` is one of `ids`: one array parameter on PostgreSQL, one parameter per id elsewhere."""
+    if on_postgresql():
+        return f"{column} = ANY(%({name})s)", {name: list(ids)}
+    names = [f"{name}_{index}" for index in range(len(ids))]
+    return f"{column} IN ({', '.join(f'%({each})s' for each in names)})", dict(zip(names, ids, strict=True))
+
+
+def values_cte(name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[str, dict[str, Any]]:
+    """A named VALUES list for a WITH clause: `name (columns) AS (VALUES (...), ...)`, with its parameters."""
+    params: dict[str, Any] = {}
+    tuples = []
+    for row_index, row in enumerate(rows):
+        names = [f"{name}_{row_index}_{column_index}" for column_index in range(len(columns))]
+        params.update(zip(names, row, strict=True))
+        tuples.append("(" + ", ".join(f"%({each})s" for each in names) + ")")
+    return f"{name} ({', '.join(columns)}) AS (VALUES {', '.join(tuples)})", params
+
+
+def fetch(sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def execute(sql: str, params: Mapping[str, Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
