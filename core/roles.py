@@ -61,7 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.EXAMS_OFFICER: frozenset(
         {"core.access_staff_area", "exams.manage_exams", "exams.record_results", "exams.view_exam_reports"}
     ),
-    Role.CPD_OFFICER: frozenset({"core.access_staff_area"}),
+    Role.CPD_OFFICER: frozenset({"core.access_staff_area", "cpd.manage_cpd", "cpd.audit_cpd"}),
     Role.CONDUCT_OFFICER: frozenset({"core.access_staff_area", "registry.view_register_record"}),
     Role.HEARING_PANEL: frozenset({"core.access_staff_area"}),
     Role.COUNCIL_ADMIN: frozenset(
@@ -80,6 +80,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
                     ("registry", "programme"),
                     ("exams", "exam"),
                     ("exams", "examversion"),
+                    ("cpd", "activitytype"),
                 )
                 for verb in ("view", "add", "change")
             ),

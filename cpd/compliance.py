@@ -31,6 +31,8 @@ from registry.lifecycles import ENTRY_PRACTISING_STATUSES
 from registry.models import RegisterCategory
 
 _NUMERIC = "CAST(%({name})s AS NUMERIC)"
+# VALUES columns have no type on SQLite (a parameter arrives as text, and text sorts above any number): cast them.
+_POINTS = "CAST(r.points AS NUMERIC)"
 
 
 def _months(column: str) -> str:
@@ -108,19 +110,18 @@ def compliance_select(requirements: Requirements, *, on_date: dt.date, entry_ids
     sub_totals = "".join(f", SUM(t.sub_{index}) AS sub_{index}" for index in range(len(subtypes)))
     factor = (
         f"(CASE WHEN e.registered_date > %(start)s "
-        f"THEN CAST(({_months('%(end)s')} - {_months('e.registered_date')} + 1) "
-        "AS NUMERIC) / %(cycle_months)s ELSE 1 END)"
+        f"THEN ({_months('%(end)s')} - {_months('e.registered_date')} + 1) * 1.0 / %(cycle_months)s ELSE 1 END)"
         if requirements.pro_rata
         else "1"
     )
     share = f"{factor} * (100 - COALESCE(x.reduction_percent, 0)) / 100.0"
-    sub_required = [f"ROUND(r.sub_{index} * {share}, 2)" for index in range(len(subtypes))]
+    sub_required = [f"ROUND(CAST(r.sub_{index} AS NUMERIC) * {share}, 2)" for index in range(len(subtypes))]
     sub_earned = [f"COALESCE(cur.sub_{index}, 0)" for index in range(len(subtypes))]
-    required = f"ROUND(r.points * {share}, 2)"
+    required = f"ROUND({_POINTS} * {share}, 2)"
     carried = (
-        "CASE WHEN COALESCE(prev.earned, 0) - r.points > CAST(%(carry_max)s AS NUMERIC) "
+        f"CASE WHEN COALESCE(prev.earned, 0) - {_POINTS} > CAST(%(carry_max)s AS NUMERIC) "
         "THEN CAST(%(carry_max)s AS NUMERIC) "
-        "WHEN COALESCE(prev.earned, 0) > r.points THEN COALESCE(prev.earned, 0) - r.points ELSE 0 END"
+        f"WHEN COALESCE(prev.earned, 0) > {_POINTS} THEN COALESCE(prev.earned, 0) - {_POINTS} ELSE 0 END"
     )
     subtypes_met = "".join(
         f" AND {earned} >= {needed}" for earned, needed in zip(sub_earned, sub_required, strict=True)
