@@ -9,9 +9,12 @@ urlpatterns = [
     path(".well-known/", include("portal.views_keys")),  # council-verification-keys.json
     path("licence/", include("licensing.urls")),
     path("exams/", include("exams.urls")),
+    path("cpd/provider/", include("cpd.provider_urls")),
+    path("cpd/", include("cpd.urls")),
     path("staff/finance/", include("licensing.finance_urls")),
     path("staff/renewals/", include("licensing.renewals_urls")),
     path("staff/exams/", include("exams.staff_urls")),
+    path("staff/cpd/", include("cpd.staff_urls")),
     path("staff/", include("registry.staff_urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -55,6 +55,7 @@ class Rule:
 PUBLIC = Rule("public")
 AUTHENTICATED = Rule("authenticated", login_required=True)
 EMPLOYER = Rule("employer", login_required=True, group=Role.EMPLOYER_USER.value)
+CPD_PROVIDER = Rule("cpd provider", login_required=True, group=Role.CPD_PROVIDER_USER.value)
 
 
 def staff(*permissions: str) -> Rule:

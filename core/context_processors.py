@@ -5,6 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from core.access import session_used_mfa
+from core.roles import Role
 from core.selectors import council_languages
 
 
@@ -17,4 +18,9 @@ def council(request: HttpRequest) -> dict[str, Any]:
         "council_languages": council_languages(council=current),
         "is_staff_user": is_staff_user,
         "staff_session_ready": is_staff_user and session_used_mfa(request),
+        "is_cpd_provider": bool(
+            user is not None
+            and user.is_authenticated
+            and user.groups.filter(name=Role.CPD_PROVIDER_USER.value).exists()
+        ),
     }

@@ -272,3 +272,8 @@ def receipt_pdf(data: ReceiptData) -> bytes:
         total.cell(pdf_text(_("Total paid")))
         total.cell(f"{data.currency} {format_amount(data.total_minor, data.currency)}")
     return pdf.finish()
+
+
+# Shared with the other modules' PDFs (the CPD transcript).
+PdfDocument = _Document
+pdf_date = _date
