@@ -502,7 +502,7 @@ def main() -> None:
     for label, app, plain, runs, _target in rows:
         out.write(f"{label:62} {runs:>4} {app:8.2f} {plain:8.2f} {app / plain:6.2f}\n")
     out.write(
-        f"\nStatuses (app = plain SQL, every row's figures checked): "
+        "\nStatuses (app = plain SQL, every row's figures checked): "
         + ", ".join(f"{status} {count}" for status, count in sorted(app_statuses.items()))
         + f"; the app wrote {app_history} compliance history rows and {app_audit_history} audit history rows\n"
     )

@@ -190,6 +190,7 @@ def accredited_activity_submit(
     proposed_points: Decimal,
     subtype: str = "",
 ) -> AccreditedActivity:
+    provider = Provider.objects.get(pk=provider.pk)
     if not provider.users.filter(pk=actor.pk).exists():
         raise ApplicationError(_("Only the provider's own users can submit its activities."))
     if provider.status != Provider.Status.ACCREDITED:

@@ -12,6 +12,7 @@ import fnmatch
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
@@ -25,6 +26,10 @@ from django.utils import timezone
 from core.access import ACCESS_REFUSED_HEADER, rule_for
 from core.models import AuditEvent, Notification, RuleSet
 from core.roles import Role
+from cpd import services as cpd_services
+from cpd.models import AccreditedActivity, ActivityType, AttendanceUpload, AuditDraw, Exemption, Provider
+from cpd.models import Activity as CpdActivity
+from cpd.models import Audit as CpdAudit
 from exams import services as exams_services
 from exams.models import (
     AccommodationRequest,
@@ -56,6 +61,7 @@ from registry.models import Application, ApplicationDocument, InformationRequest
 from registry.services import application_decide, register_entry_change_status
 from tests import factories
 from tests.conftest import mfa_login
+from tests.cpd.conftest import CPD_RULES
 from tests.licensing.conftest import LICENSING_RULES
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +93,9 @@ EXPECTED: list[tuple[str, set[str]]] = [
     ("exams_staff:approvals", {Role.REGISTRAR.value}),
     ("exams_staff:pass-rates*", {Role.REGISTRAR.value, Role.EXAMS_OFFICER.value}),
     ("exams_staff:*", {Role.EXAMS_OFFICER.value}),
+    ("cpd:*", SIGNED_IN),
+    ("cpd_provider:*", {PROVIDER}),
+    ("cpd_staff:*", {Role.CPD_OFFICER.value}),
     ("finance:approval-decide", FINANCE_APPROVERS),
     ("finance:*", FINANCE),
     ("renewals:restoration-decide", {Role.REGISTRAR.value}),
@@ -173,6 +182,7 @@ def world(categories: Any) -> dict[str, Any]:
         "entry": entry,
         **_licensing_world(entry, registrar),
         **_exams_world(registrar),
+        **_cpd_world(entry),
     }
 
 
@@ -285,6 +295,59 @@ def _exams_world(registrar: Any) -> dict[str, Any]:
     }
 
 
+def _cpd_world(entry: RegisterEntry) -> dict[str, Any]:
+    """A provider (not the matrix's provider client) with an accredited activity that credited the entry's
+    practitioner, a logged activity with evidence, and an audit of the entry: none of them any client's."""
+    rule_set = RuleSet.objects.get(version=1)
+    rule_set.rules = {**rule_set.rules, **{key: CPD_RULES[key] for key in ("cpd", "cpd_audit")}}
+    rule_set.save(update_fields=["rules"])
+    course = ActivityType.objects.create(code="course", name="Course")
+    officer = factories.staff_user(Role.CPD_OFFICER)
+    provider_user = factories.UserFactory()
+    provider_user.groups.add(Group.objects.get(name=Role.CPD_PROVIDER_USER.value))
+    provider = cpd_services.provider_apply(
+        actor=provider_user, name="Other provider", contact_email="p@example.org", description=""
+    )
+    cpd_services.provider_decide(actor=officer, provider=provider, approve=True, reason="")
+    accredited = cpd_services.accredited_activity_submit(
+        actor=provider_user,
+        provider=provider,
+        title="Ethics in practice",
+        activity_type=course,
+        held_on=timezone.localdate() - dt.timedelta(days=3),
+        proposed_points=Decimal(3),
+    )
+    accredited = cpd_services.accredited_activity_decide(
+        actor=officer, activity=accredited, approve=True, points=None, reason=""
+    )
+    upload = cpd_services.attendance_upload(
+        actor=provider_user,
+        activity=accredited,
+        uploaded=SimpleUploadedFile("a.csv", f"registration_number\n{entry.registration_number}\n".encode()),
+    )
+    logged = cpd_services.activity_log(
+        actor=entry.practitioner.user,
+        activity_type=course,
+        title="Reading group",
+        provider_name="",
+        activity_date=timezone.localdate() - dt.timedelta(days=2),
+        points=Decimal(2),
+        evidence=factories.pdf_upload("certificate.pdf"),
+    )
+    draw = cpd_services.audit_draw(actor=officer, cycle_start_year=timezone.localdate().year, seed="matrix")
+    audit = CpdAudit.objects.create(
+        draw=draw, register_entry=entry, due_date=timezone.localdate() + dt.timedelta(days=30)
+    )
+    return {
+        "provider": provider,
+        "activity": logged,
+        "accredited": accredited,
+        "upload": upload,
+        "draw": draw,
+        "audit": audit,
+    }
+
+
 def _registered_entry(registrar: Any) -> RegisterEntry:
     application = factories.application_in_review(
         applicant=factories.UserFactory(),
@@ -332,6 +395,11 @@ def _sample_kwargs(route: Route, world: dict[str, Any]) -> dict[str, Any]:
         "import_id": _pk(world, "result_import"),
         "result_id": _pk(world, "result"),
         "request_id": _pk(world, "accommodation"),
+        "provider_id": _pk(world, "provider"),
+        "activity_id": _pk(world, "activity"),
+        "upload_id": _pk(world, "upload"),
+        "draw_id": _pk(world, "draw"),
+        "audit_id": _pk(world, "audit"),
         "content_type_id": "1",
         "url": "nothing",
     }
@@ -377,6 +445,13 @@ def _state() -> tuple[Any, ...]:
         tuple(AccommodationRequest.objects.order_by("pk").values_list("status")),
         ConflictOfInterest.objects.count(),
         ApprovalToTest.objects.count(),
+        tuple(Provider.objects.order_by("pk").values_list("status")),
+        tuple(AccreditedActivity.objects.order_by("pk").values_list("status", "points")),
+        CpdActivity.objects.count(),
+        AttendanceUpload.objects.count(),
+        Exemption.objects.count(),
+        AuditDraw.objects.count(),
+        tuple(CpdAudit.objects.order_by("pk").values_list("status", "due_date")),
     )
 
 
@@ -497,8 +572,11 @@ def _assert_wrong_clients_change_nothing(name: str, data: dict[str, str], world:
     assert allowed is not None
     if name.startswith("registry:"):
         allowed = {OWNER}
-    if name.startswith(("licensing:", "exams:")):
-        allowed = set()  # the sample invoice, entry, restoration and booking belong to nobody in the matrix
+    if name.startswith(("licensing:", "exams:", "cpd:")) or (
+        name.startswith("cpd_provider:") and name != "cpd_provider:apply"
+    ):
+        # the sample invoice, entry, restoration, booking, audit and provider belong to nobody in the matrix
+        allowed = set()
     # Booking is open to every signed-in user at the gate; the service refuses anyone without a route to the
     # exam, and the page sends them back to their exams with the reason.
     refused_to = reverse("exams:overview") if name == "exams:book" else reverse("account_login")
@@ -518,7 +596,9 @@ def _assert_wrong_clients_change_nothing(name: str, data: dict[str, str], world:
 
 
 STAFF_ROUTES = [
-    route for route in ROUTES if route.name.startswith(("staff:", "admin:", "finance:", "renewals:", "exams_staff:"))
+    route
+    for route in ROUTES
+    if route.name.startswith(("staff:", "admin:", "finance:", "renewals:", "exams_staff:", "cpd_staff:"))
 ]
 
 
@@ -530,6 +610,7 @@ def test_staff_pages_refuse_staff_without_mfa(categories: Any) -> None:
         ("admin:", Role.COUNCIL_ADMIN),
         ("finance:", Role.FINANCE_OFFICER),
         ("exams_staff:", Role.EXAMS_OFFICER),
+        ("cpd_staff:", Role.CPD_OFFICER),
     ):
         no_authenticator = factories.UserFactory(is_staff=True)
         no_authenticator.groups.add(Group.objects.get(name=role.value))
@@ -545,7 +626,8 @@ def test_staff_pages_refuse_staff_without_mfa(categories: Any) -> None:
     entry_world["entry"] = RegisterEntry.objects.get(application=entry_world["application"])
     for route in STAFF_ROUTES:
         url = _concrete_path(route, _sample_kwargs(route, entry_world))
-        area = next((area for area in ("admin:", "finance:", "exams_staff:") if route.name.startswith(area)), "staff:")
+        areas = ("admin:", "finance:", "exams_staff:", "cpd_staff:")
+        area = next((area for area in areas if route.name.startswith(area)), "staff:")
         if route.name == "exams_staff:approvals":
             area = "staff:"  # the registrar's
         without_app, with_app = people[area]
