@@ -28,6 +28,16 @@ app.conf.beat_schedule = {
         "task": "licensing.tasks.stripe_events_sweep",
         "schedule": crontab(minute="*/10"),
     },
+    # Every practising entry's CPD compliance, set-based, after the renewal run (https://crontab.guru/#45_2_*_*_*).
+    "cpd-compliance": {
+        "task": "cpd.tasks.compliance_nightly",
+        "schedule": crontab(hour=2, minute=45),
+    },
+    # CPD audit evidence reminders (https://crontab.guru/#40_7_*_*_*).
+    "cpd-audit-reminders": {
+        "task": "cpd.tasks.audit_reminders_daily",
+        "schedule": crontab(hour=7, minute=40),
+    },
     "notification-sweep": {
         "task": "core.tasks.notification_sweep",
         "schedule": crontab(minute="*/5"),

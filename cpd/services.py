@@ -460,6 +460,23 @@ def compliance_run(
         return compliance.compliance_write(requirements, on_date=on_date, actor=actor, reason=f"CPD compliance {year}")
 
 
+def compliance_daily_run(*, on_date: dt.date | None = None) -> int:
+    """The nightly batch: the current cycle, and for the first month of a cycle also the one just ended,
+    so its last days' activities (logged late) are counted and its NOT_MET settled."""
+    on_date = on_date or council_today()
+    current = rules.cycle_containing(on_date)
+    years = [current.start_year]
+    if on_date < current.start + dt.timedelta(days=31):
+        years.insert(0, current.previous.start_year)
+    written = 0
+    for year in years:
+        try:
+            written += compliance_run(cycle_start_year=year, on_date=on_date)
+        except rules.CpdRulesIncomplete:
+            continue
+    return written
+
+
 # Audits ------------------------------------------------------------------------------------------
 
 

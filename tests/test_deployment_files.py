@@ -442,7 +442,16 @@ def test_beat_schedule_names_registered_tasks() -> None:
 
     app.loader.import_default_modules()
     schedule = app.conf.beat_schedule
-    assert set(schedule) == {"notification-sweep", "renewal-daily", "renewal-reminders", "stripe-events-sweep"}
+    assert set(schedule) == {
+        "notification-sweep",
+        "renewal-daily",
+        "renewal-reminders",
+        "stripe-events-sweep",
+        "cpd-compliance",
+        "cpd-audit-reminders",
+    }
+    assert schedule["cpd-compliance"]["task"] == "cpd.tasks.compliance_nightly"
+    assert schedule["cpd-audit-reminders"]["task"] == "cpd.tasks.audit_reminders_daily"
     assert schedule["notification-sweep"]["task"] == "core.tasks.notification_sweep"
     assert schedule["notification-sweep"]["schedule"] == crontab(minute="*/5")
     assert schedule["renewal-daily"]["task"] == "licensing.tasks.renewal_daily"
