@@ -23,6 +23,7 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -44,6 +45,8 @@ from core.models import Council, RuleSet, User
 from core.roles import STAFF_ROLES, Role
 from core.selectors import council_today
 from core.services import configuration_save
+from cpd import services as cpd
+from cpd.models import ActivityType
 from exams import services as exams
 from exams.models import Exam, ExamVersion
 from licensing import rules as licensing_rules
@@ -54,6 +57,7 @@ from registry.models import (
     Application,
     ApplicationDocument,
     Institution,
+    Practitioner,
     Programme,
     QualificationType,
     RegisterCategory,
@@ -534,6 +538,7 @@ class _Seeder:
         self._register()
         self._open_applications()
         self._renewals()
+        self._cpd()
         self._exams()
 
     # Configuration rows, each with its configuration.created audit event.
@@ -788,6 +793,71 @@ class _Seeder:
                     currency=invoice.currency,
                     received_date=min(today, period.due_date),
                 )
+
+    def _cpd(self) -> None:
+        """A CPD season: activity types, an accredited provider whose three workshops credited most registrants
+        through attendance lists, another provider waiting for accreditation, and José Núñez half-way (at risk),
+        all in the cycle the coming renewal checks."""
+        for code, name, reflection in (
+            ("course", "Course or workshop", False),
+            ("conference", "Conference", False),
+            ("supervision", "Supervision", False),
+            ("reading", "Self-directed reading", True),
+        ):
+            self._configure(ActivityType(code=code, name=name, requires_reflection=reflection))
+        types = {activity_type.code: activity_type for activity_type in ActivityType.objects.all()}
+        officer, provider_user = self.accounts["cpd-officer"], self.accounts["cpd-provider"]
+        provider = cpd.provider_apply(
+            actor=provider_user,
+            name="Ubuntu Social Work Training Institute",
+            contact_email=demo_email("training"),
+            description="Short courses in child protection, ethics and supervision, in Gauteng and online.",
+        )
+        cpd.provider_decide(actor=officer, provider=provider, approve=True, reason="")
+        waiting = self._user(email=demo_email("new-provider"), name="Pieter van Wyk", language="en", can_sign_in=False)
+        cpd.provider_apply(
+            actor=waiting, name="Karoo Care Workers' Academy", contact_email=demo_email("karoo"), description=""
+        )
+        today = council_today()
+        cycle_end = dt.date(_renewal_year(today) - 1, 12, 31)  # the cycle the coming renewal checks
+        held = min(today, cycle_end) - dt.timedelta(days=20)
+        workshops = []
+        for title, kind, points, subtype in (
+            ("Trauma-informed practice with children", "course", 10, ""),
+            ("Ethics and the law in statutory social work", "course", 6, "ethics"),
+            ("Group supervision for practitioners", "supervision", 4, ""),
+        ):
+            submitted = cpd.accredited_activity_submit(
+                actor=provider_user,
+                provider=provider,
+                title=title,
+                activity_type=types[kind],
+                held_on=held,
+                proposed_points=Decimal(points),
+                subtype=subtype,
+            )
+            workshops.append(
+                cpd.accredited_activity_decide(
+                    actor=officer, activity=submitted, approve=True, points=Decimal(points), reason=""
+                )
+            )
+        practitioner = Practitioner.objects.get(user=self.accounts["practitioner"])
+        practising = list(
+            RegisterEntry.objects.filter(status__in=[RegisterEntry.Status.REGISTERED])
+            .exclude(practitioner=practitioner)
+            .order_by("pk")
+            .values_list("registration_number", flat=True)
+        )
+        for index, workshop in enumerate(workshops):
+            attendees = [number for position, number in enumerate(practising) if position % 7 != index]
+            if index == 0:
+                attendees.append(practitioner.register_entries.get().registration_number)
+            body = "registration_number\n" + "".join(f"{number}\n" for number in attendees)
+            cpd.attendance_upload(
+                actor=provider_user,
+                activity=workshop,
+                uploaded=SimpleUploadedFile("attendance.csv", body.encode(), content_type="text/csv"),
+            )
 
     def _exams(self) -> None:
         """The national exam for child and youth care workers, introduced this year: an upcoming sitting open for

@@ -75,8 +75,7 @@ def _refresh(practitioner_ids: list[int], *, on_date: dt.date, actor: User | Non
     compliance.compliance_write(
         requirements, on_date=on_date, actor=actor, reason=reason, entry_ids=[entry.pk for entry in entries]
     )
-    for entry in entries:
-        renewal_steps_recheck(entry=entry, actor=actor)
+    renewal_steps_recheck(entry_ids=[entry.pk for entry in entries], actor=actor)
 
 
 # The practitioner's log --------------------------------------------------------------------

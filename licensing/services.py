@@ -855,11 +855,22 @@ def _licence_issue_if_complete(*, entry: RegisterEntry, period: RenewalPeriod, a
 
 
 @transaction.atomic
-def renewal_steps_recheck(*, entry: RegisterEntry, actor: User | None) -> list[Licence]:
-    """After a step was met outside licensing (CPD credited, say), issue each open period's licence now complete."""
-    entry = _lock_entry(entry.pk)
+def renewal_steps_recheck(*, entry_ids: Sequence[int], actor: User | None) -> list[Licence]:
+    """After a step was met outside licensing (CPD credited, say), issue each open period's licence now complete.
+
+    Only entries that have declared in an open period can have become complete, so only they are looked at.
+    """
+    periods = list(periods_open(on_date=council_today()))
+    declared = (
+        RenewalDeclaration.objects.filter(register_entry_id__in=entry_ids, period__in=periods, is_fit_to_practise=True)
+        .values_list("register_entry_id", "period_id")
+        .order_by("register_entry_id")
+    )
+    by_id = {period.pk: period for period in periods}
     issued = []
-    for period in periods_open(on_date=council_today()):
+    for entry_id, period_id in declared:
+        entry = _lock_entry(entry_id)
+        period = by_id[period_id]
         had = Licence.objects.filter(register_entry=entry, period=period).exists()
         licence = _licence_issue_if_complete(entry=entry, period=period, actor=actor)
         if licence is not None and not had:

@@ -19,10 +19,12 @@ from core.demo import (
     DEMO_COUNCIL_NAME,
     DEMO_PASSWORD,
     DemoRefusedError,
+    demo_email,
     demo_seed,
 )
 from core.models import AuditEvent, Council, RuleSet, User
 from core.roles import STAFF_ROLES, Role
+from cpd.models import AttendanceUpload, Compliance, Provider
 from exams.models import AccommodationRequest, ApprovalToTest, Booking
 from exams.selectors import category_exam_passed
 from registry.models import (
@@ -132,6 +134,18 @@ def test_the_demo_has_an_exam_season_booked_through_the_services(debug):
     assert AuditEvent.objects.filter(action="exam_booking.booked").count() == bookings.count()
     # and none of them can be approved until they pass
     assert not category_exam_passed(user=waiting.first().applicant, category_id=category.pk)
+
+
+def test_the_demo_has_a_cpd_season_credited_through_attendance_lists(debug):
+    demo_seed(practitioner_count=SMALL)
+    # most registrants are credited by the accredited provider's three workshops; José Núñez only by one
+    statuses = Counter(Compliance.objects.values_list("status", flat=True))
+    assert statuses["MET"] > 0
+    assert statuses["AT_RISK"] > 0
+    jose = RegisterEntry.objects.get(practitioner__user__email=demo_email("practitioner"))
+    assert Compliance.objects.get(register_entry=jose).status == "AT_RISK"
+    assert AttendanceUpload.objects.filter(status="IMPORTED").count() == 3
+    assert Provider.objects.filter(status="APPLIED").count() == 1  # one waiting for the CPD officer
 
 
 def test_every_register_row_has_its_audit_events_and_history(debug):
