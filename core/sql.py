@@ -23,8 +23,8 @@ def db_now() -> tuple[dt.datetime, Any]:
     return now, connection.ops.adapt_datetimefield_value(now)
 
 
-def id_in(column: str, name: str, ids: Sequence[int]) -> tuple[str, dict[str, Any]]:
-    """`column` is one of `ids`: one array parameter on PostgreSQL, one parameter per id elsewhere."""
+def id_in(column: str, name: str, ids: Sequence[int] | Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """`column` is one of `ids` (numbers or strings): one array parameter on PostgreSQL, one per value elsewhere."""
     if on_postgresql():
         return f"{column} = ANY(%({name})s)", {name: list(ids)}
     names = [f"{name}_{index}" for index in range(len(ids))]

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.audit import AuditRow, audit_record_rows
-from core.history import history_copy_rows, history_insert_sql, history_params
+from core.history import HistoryType, history_copy_rows, history_insert_sql, history_params
 from core.models import User
 from core.sql import db_date, db_now, fetch, id_in, on_postgresql, values_cte
 from cpd.models import ActivityType, Compliance
@@ -169,6 +169,10 @@ assessed AS (
     return Statement(sql=sql, params=params)
 
 
+def _history(history_type: HistoryType) -> str:
+    return history_insert_sql(model=Compliance, source="written", history_type=history_type)
+
+
 def compliance_read(requirements: Requirements, *, on_date: dt.date, entry_id: int) -> tuple[Any, ...] | None:
     """One entry's (status, required, earned, carried_forward, subtypes), computed now, writing nothing."""
     statement = compliance_select(requirements, on_date=on_date, entry_ids=[entry_id])
@@ -209,10 +213,12 @@ ON CONFLICT (register_entry_id, cycle_start_year) DO UPDATE SET
 WHERE {changed}"""  # noqa: S608 - the fragments are this module's
     before_sql = "SELECT register_entry_id, status FROM cpd_compliance WHERE cycle_start_year = %(cycle_year)s"
     if on_postgresql():
+        # xmax is 0 on a row this statement inserted, and set on one it updated: history "+" or "~" accordingly.
         rows = fetch(
             f"{statement.sql}, before AS ({before_sql}), "  # noqa: S608 - fragments are this module's
-            f"written AS ({upsert} RETURNING *), "
-            f"history AS ({history_insert_sql(model=Compliance, source='written', history_type='~')}) "
+            f"written AS ({upsert} RETURNING *, (xmax = 0) AS inserted), "
+            f"created AS ({_history('+')} WHERE inserted), "
+            f"changed AS ({_history('~')} WHERE NOT inserted) "
             "SELECT w.id, w.register_entry_id, w.status, b.status, w.earned, w.required FROM written w "
             "LEFT JOIN before b ON b.register_entry_id = w.register_entry_id ORDER BY w.id",
             params,
@@ -224,9 +230,16 @@ WHERE {changed}"""  # noqa: S608 - the fragments are this module's
             (row_id, entry_id, status, before.get(entry_id), earned, required)
             for row_id, entry_id, status, earned, required in written
         )
-        if rows:
-            condition, id_params = id_in("id", "written", [row[0] for row in rows])
-            history_copy_rows(model=Compliance, where=condition, params={**params, **id_params}, history_type="~")
+        pairs: tuple[tuple[HistoryType, list[int]], ...] = (
+            ("+", [row[0] for row in rows if row[3] is None]),
+            ("~", [row[0] for row in rows if row[3] is not None]),
+        )
+        for history_type, ids in pairs:
+            if ids:
+                condition, id_params = id_in("id", "written", ids)
+                history_copy_rows(
+                    model=Compliance, where=condition, params={**params, **id_params}, history_type=history_type
+                )
     audit_record_rows(
         actor=actor,
         action="cpd_compliance.assessed",

@@ -21,10 +21,11 @@ from django.utils.translation import gettext as _
 
 from core.audit import AuditRow, audit_record, audit_record_rows
 from core.exceptions import ApplicationError
-from core.history import save_with_history
+from core.history import history_copy_rows, history_insert_sql, history_params, save_with_history
 from core.models import User
 from core.selectors import council_today
 from core.services import notification_queue, notification_queue_many
+from core.sql import db_date, db_now, fetch, id_in, on_postgresql
 from core.uploads import upload_check
 from cpd import compliance, rules
 from cpd.models import (
@@ -531,9 +532,7 @@ def audit_draw(*, actor: User, cycle_start_year: int, seed: str = "") -> AuditDr
     except IntegrityError as exc:
         raise ApplicationError(_("The audit for this cycle has already been drawn.")) from exc
     due = council_today() + dt.timedelta(days=policy.evidence_due_days)
-    audited = list(RegisterEntry.objects.filter(registration_number__in=selected).select_related("practitioner__user"))
-    audits = Audit.objects.bulk_create([Audit(draw=draw, register_entry=entry, due_date=due) for entry in audited])
-    Audit.history.bulk_history_create(audits, default_user=actor, default_change_reason="CPD audit drawn")
+    written = _audits_insert(draw, selected=selected, due=due, actor=actor)
     audit_record(
         actor=actor,
         action="cpd_audit.drawn",
@@ -550,7 +549,13 @@ def audit_draw(*, actor: User, cycle_start_year: int, seed: str = "") -> AuditDr
         action="cpd_audit.evidence_requested",
         model=Audit,
         reason=f"CPD audit {cycle_start_year}",
-        rows=[AuditRow(audit.pk, str(audit), after={"due_date": due.isoformat()}) for audit in audits],
+        rows=[
+            AuditRow(audit_id, f"#{audit_id} audit of {entry_id}", after={"due_date": due.isoformat()})  # Audit.__str__
+            for audit_id, entry_id in written
+        ],
+    )
+    audits = Audit.objects.filter(draw=draw, register_entry__practitioner__user__isnull=False).select_related(
+        "register_entry__practitioner__user"
     )
     notification_queue_many(
         kind="cpd_audit_requested",
@@ -561,6 +566,41 @@ def audit_draw(*, actor: User, cycle_start_year: int, seed: str = "") -> AuditDr
         ],
     )
     return draw
+
+
+def _audits_insert(draw: AuditDraw, *, selected: list[str], due: dt.date, actor: User) -> list[tuple[int, int]]:
+    """One audit per registration number drawn, with its history row, in SQL. Returns (audit id, entry id) pairs."""
+    if not selected:
+        return []
+    now, db_moment = db_now()
+    number_in, params = id_in("e.registration_number", "number", selected)
+    params.update(
+        history_params(actor=actor, reason="CPD audit drawn", history_date=now),
+        now=db_moment,
+        draw=draw.pk,
+        due=db_date(due),
+        status=Audit.Status.EVIDENCE_REQUESTED,
+    )
+    insert = (
+        "INSERT INTO cpd_audit (created_at, updated_at, draw_id, register_entry_id, status, due_date, statement, "  # noqa: S608
+        "decision_reason, consequence) "
+        "SELECT %(now)s, %(now)s, %(draw)s, e.id, %(status)s, %(due)s, '', '', '' "
+        f"FROM registry_registerentry e WHERE {number_in} ORDER BY e.id"
+    )
+    if on_postgresql():
+        return [
+            (row[0], row[1])
+            for row in fetch(
+                f"WITH written AS ({insert} RETURNING *), "  # noqa: S608 - fragments are this module's
+                f"history AS ({history_insert_sql(model=Audit, source='written', history_type='+')}) "
+                "SELECT id, register_entry_id FROM written ORDER BY id",
+                params,
+            )
+        ]
+    written = sorted((row[0], row[1]) for row in fetch(f"{insert} RETURNING id, register_entry_id", params))
+    condition, id_params = id_in("id", "written", [audit_id for audit_id, _entry in written])
+    history_copy_rows(model=Audit, where=condition, params={**params, **id_params}, history_type="+")
+    return written
 
 
 def _lock_audit(audit: Audit) -> Audit:

@@ -140,6 +140,7 @@ def test_running_the_batch_again_writes_nothing_new(categories, cpd_rules, types
     other = registered(categories, on=dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC), name="Dlamini")
     assert services.compliance_run(cycle_start_year=2027, on_date=dt.date(2027, 6, 1)) == 1  # only the other's
     assert _row(other).status == AT_RISK
+    assert _row(other).history.get().history_type == "+"  # created, then (below) left alone
     history = _row(entry).history.count()
     assert services.compliance_run(cycle_start_year=2027, on_date=dt.date(2027, 6, 2)) == 0
     assert _row(entry).history.count() == history
