@@ -20,6 +20,18 @@ AUDIT_DECISIONS = [
 ]
 
 
+class ActivityTypeField(forms.ModelChoiceField):
+    """The kinds of activity, by name."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Kind of activity"))
+        kwargs.setdefault("error_messages", {"required": _("Choose the kind of activity.")})
+        super().__init__(queryset=ActivityType.objects.order_by("name"), **kwargs)
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
 def _points(label: Any, *, required: bool = True) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
@@ -33,11 +45,7 @@ def _points(label: Any, *, required: bool = True) -> forms.DecimalField:
 
 
 class ActivityForm(forms.Form):
-    activity_type = forms.ModelChoiceField(
-        label=_("Kind of activity"),
-        queryset=ActivityType.objects.order_by("name"),
-        error_messages={"required": _("Choose the kind of activity.")},
-    )
+    activity_type = ActivityTypeField()
     title = forms.CharField(
         label=_("Title"), max_length=200, error_messages={"required": _("Give the activity a title.")}
     )
@@ -71,7 +79,7 @@ class ProviderApplicationForm(forms.Form):
 
 class AccreditedActivityForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
-    activity_type = forms.ModelChoiceField(label=_("Kind of activity"), queryset=ActivityType.objects.order_by("name"))
+    activity_type = ActivityTypeField()
     held_on = forms.DateField(label=_("Held on"), widget=DateInput())
     proposed_points = _points(_("Points proposed"))
     is_ethics = forms.BooleanField(label=_("About professional ethics"), required=False)

@@ -76,7 +76,8 @@ def _refresh(practitioner_ids: list[int], *, on_date: dt.date, actor: User | Non
     compliance.compliance_write(
         requirements, on_date=on_date, actor=actor, reason=reason, entry_ids=[entry.pk for entry in entries]
     )
-    renewal_steps_recheck(entry_ids=[entry.pk for entry in entries], actor=actor)
+    # The licence is the system's doing (as after a card payment), not the provider's or officer's who credited.
+    renewal_steps_recheck(entry_ids=[entry.pk for entry in entries], actor=None)
 
 
 # The practitioner's log --------------------------------------------------------------------

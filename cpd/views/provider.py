@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.access import CPD_PROVIDER, AuthenticatedRequest, access
@@ -125,7 +126,11 @@ def attendance_upload(request: AuthenticatedRequest, activity_id: int) -> HttpRe
             if upload.status == AttendanceUpload.Status.IMPORTED:
                 messages.success(
                     request,
-                    _("%(credited)s attendees credited; %(already)s had already been credited.")
+                    ngettext(
+                        "%(credited)s attendee credited; %(already)s had already been credited.",
+                        "%(credited)s attendees credited; %(already)s had already been credited.",
+                        upload.credited_count,
+                    )
                     % {"credited": upload.credited_count, "already": upload.already_credited_count},
                 )
             return redirect("cpd_provider:upload", upload_id=upload.pk)
