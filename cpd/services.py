@@ -59,23 +59,26 @@ def _practitioner_of(actor: User) -> Practitioner:
     return practitioner
 
 
-def _refresh(practitioner_ids: list[int], *, on_date: dt.date, actor: User | None, reason: str) -> None:
-    """Recompute the current cycle's compliance of these people's entries, and let renewal see it."""
+def _refresh(practitioner_ids: list[int], *, days: list[dt.date], actor: User | None, reason: str) -> None:
+    """Recompute these people's compliance in the cycles the changed days fall in (and the current one),
+    and let renewal issue any licence now complete."""
     from licensing.services import renewal_steps_recheck  # licensing imports cpd's check; import at call time
 
-    cycle = rules.cycle_containing(on_date)
-    try:
-        requirements = rules.requirements_for(cycle.start_year)
-    except rules.CpdRulesIncomplete:
-        return
     entries = list(
         RegisterEntry.objects.filter(practitioner_id__in=practitioner_ids, status__in=ENTRY_PRACTISING_STATUSES)
     )
     if not entries:
         return
-    compliance.compliance_write(
-        requirements, on_date=on_date, actor=actor, reason=reason, entry_ids=[entry.pk for entry in entries]
-    )
+    today = council_today()
+    cycle_years = sorted({rules.cycle_containing(day).start_year for day in [*days, today]})
+    for year in cycle_years:
+        try:
+            requirements = rules.requirements_for(year)
+        except rules.CpdRulesIncomplete:
+            continue
+        compliance.compliance_write(
+            requirements, on_date=today, actor=actor, reason=reason, entry_ids=[entry.pk for entry in entries]
+        )
     # The licence is the system's doing (as after a card payment), not the provider's or officer's who credited.
     renewal_steps_recheck(entry_ids=[entry.pk for entry in entries], actor=None)
 
@@ -135,7 +138,7 @@ def activity_log(
             "evidence_sha256": activity.evidence_sha256,
         },
     )
-    _refresh([practitioner.pk], on_date=council_today(), actor=actor, reason="CPD activity logged")
+    _refresh([practitioner.pk], days=[activity_date], actor=actor, reason="CPD activity logged")
     return activity
 
 
@@ -406,7 +409,7 @@ def attendance_upload(*, actor: User, activity: AccreditedActivity, uploaded: Up
     if credited:
         _refresh(
             [item.practitioner_id for item in credited],
-            on_date=council_today(),
+            days=[activity.held_on],
             actor=actor,
             reason=f"attendance {activity.code}",
         )
@@ -446,7 +449,7 @@ def exemption_grant(
         reason=reason,
         after={"cycle": cycle_start_year, "kind": kind, "reduction_percent": reduction_percent},
     )
-    _refresh([practitioner.pk], on_date=council_today(), actor=actor, reason="CPD exemption granted")
+    _refresh([practitioner.pk], days=[dt.date(cycle_start_year, 1, 1)], actor=actor, reason="CPD exemption granted")
     return exemption
 
 

@@ -219,3 +219,4 @@ REGISTRY_EXAM_CHECK = "exams.requirements.exam_passed_check"
 # ------------------------------------------------------------------------------
 # What the renewal's CPD step asks (licensing.requirements): compliance in the cycle before the licence year.
 LICENSING_CPD_CHECK = "cpd.requirements.cpd_step_check"
+LICENSING_CPD_EXPRESSION = "cpd.requirements.cpd_step_expression"
