@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from core.exceptions import ApplicationError
 from core.models import Notification, User
 
 logger = logging.getLogger(__name__)
@@ -155,3 +156,9 @@ def configuration_save(*, actor: User | None, instance: Any, changed_fields: lis
         after=after,
     )
     return instance
+
+
+def permission_require(actor: User | None, permission: str) -> None:
+    """Refuse a staff action to someone without the permission. `None` is the system (scheduled jobs)."""
+    if actor is not None and not actor.has_perm(permission):
+        raise ApplicationError(gettext("You do not have permission to do this."))

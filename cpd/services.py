@@ -23,8 +23,9 @@ from core.audit import AuditRow, audit_record, audit_record_rows
 from core.exceptions import ApplicationError
 from core.history import history_copy_rows, history_insert_sql, history_params, save_with_history
 from core.models import User
+from core.roles import Role
 from core.selectors import council_today
-from core.services import notification_queue, notification_queue_many
+from core.services import notification_queue, notification_queue_many, permission_require
 from core.sql import db_date, db_now, fetch, id_in, on_postgresql
 from core.uploads import upload_check
 from cpd import compliance, rules
@@ -47,9 +48,7 @@ MAX_ATTENDANCE_BYTES = 2 * 1024 * 1024
 MAX_POINTS = Decimal("1000")
 
 
-def _require(actor: User, permission: str) -> None:
-    if not actor.has_perm(permission):
-        raise ApplicationError(_("You do not have permission to do this."))
+_require = permission_require
 
 
 def _practitioner_of(actor: User) -> Practitioner:
@@ -728,7 +727,7 @@ def _non_compliance_consequence(audit: Audit, *, actor: User, reason: str) -> st
         )
         return "deadline"
     audit_record(actor=actor, action="cpd_audit.referred_to_registrar", obj=audit, reason=reason)
-    for registrar in User.objects.filter(groups__name="registrar", is_active=True):
+    for registrar in User.objects.filter(groups__name=Role.REGISTRAR.value, is_active=True):
         notification_queue(recipient=registrar, kind="cpd_audit_referred", context={"audit": audit, "reason": reason})
     return "referral"
 

@@ -17,12 +17,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import AuditRow, audit_record, audit_record_rows
+from core.audit import AuditItem, AuditRow, audit_record, audit_record_many, audit_record_rows
 from core.exceptions import ApplicationError
 from core.history import save_with_history, update_with_history
 from core.models import User
 from core.selectors import council_today, ruleset_in_force
-from core.services import notification_queue, notification_queue_many
+from core.services import notification_queue, notification_queue_many, permission_require
 from exams import rules, selectors
 from exams.models import (
     AccommodationRequest,
@@ -61,9 +61,7 @@ class ImportHasErrors(ApplicationError):
 _save = save_with_history
 
 
-def _require(actor: User, permission: str) -> None:
-    if not actor.has_perm(permission):
-        raise ApplicationError(_("You do not have permission to do this."))
+_require = permission_require
 
 
 # Setting up ---------------------------------------------------------------------------------
@@ -554,17 +552,20 @@ def results_publish(*, actor: User, sitting: Sitting) -> int:
 
 
 def _exam_requirements_noted(results: list[Result], *, actor: User, sitting: Sitting) -> None:
-    """Put a pass on the timeline of the candidate's application whose route needed it."""
-    for result in results:
-        application = result.booking.application
-        if result.passed and application is not None:
-            audit_record(
-                actor=actor,
-                action="application.exam_requirement_met",
-                obj=application,
-                reason=f"passed {sitting.version.exam.name} at {sitting.code}",
+    """Put a pass on the timeline of the candidate's application whose route needed it (one batch of events)."""
+    audit_record_many(
+        actor=actor,
+        action="application.exam_requirement_met",
+        reason=f"passed {sitting.version.exam.name} at {sitting.code}",
+        items=[
+            AuditItem(
+                obj=result.booking.application,
                 after={"result": result.pk, "booking": result.booking.candidate_number},
             )
+            for result in results
+            if result.passed and result.booking.application is not None
+        ],
+    )
 
 
 @transaction.atomic

@@ -26,7 +26,7 @@ from core.exceptions import ApplicationError
 from core.history import history_copy_rows, history_insert_sql, history_params, save_with_history
 from core.models import User
 from core.selectors import council_today, ruleset_in_force
-from core.services import notification_queue, notification_queue_many
+from core.services import notification_queue, notification_queue_many, permission_require
 from core.sql import db_date, db_now, execute, fetch, id_in, on_postgresql, values_cte
 from licensing import gateway, rules
 from licensing.models import (
@@ -74,9 +74,7 @@ def _job_lock(job: str) -> None:
 _save = save_with_history
 
 
-def _require(actor: User | None, permission: str) -> None:
-    if actor is not None and not actor.has_perm(permission):
-        raise ApplicationError(_("You do not have permission to do this."))
+_require = permission_require
 
 
 # Periods, extensions, exemptions -----------------------------------------------------------

@@ -18,7 +18,7 @@ from core.audit import audit_record
 from core.exceptions import ApplicationError, InvalidTransition
 from core.models import User
 from core.selectors import ruleset_in_force
-from core.services import notification_queue
+from core.services import notification_queue, permission_require
 from core.uploads import upload_check
 from registry.exceptions import ApplicationIncomplete, RequirementsNotMet
 from registry.lifecycles import APPLICATION_TRANSITIONS, REGISTER_ENTRY_TRANSITIONS
@@ -119,9 +119,7 @@ def _require_applicant(application: Application, actor: User) -> None:
         raise ApplicationError(_("Only the applicant can change this application."))
 
 
-def _require_permission(actor: User, permission: str) -> None:
-    if not actor.has_perm(permission):
-        raise ApplicationError(_("You do not have permission to do this."))
+_require_permission = permission_require
 
 
 # Applicant actions ---------------------------------------------------------------------------
