@@ -33,6 +33,12 @@ app.conf.beat_schedule = {
         "task": "cpd.tasks.compliance_nightly",
         "schedule": crontab(hour=2, minute=45),
     },
+    # Sanctions that have run their course end, then published notices past their period come down
+    # (https://crontab.guru/#5_0_*_*_*): just after midnight, so a suspension ends on its end date.
+    "discipline-daily": {
+        "task": "discipline.tasks.daily_run",
+        "schedule": crontab(hour=0, minute=5),
+    },
     # CPD audit evidence reminders (https://crontab.guru/#40_7_*_*_*).
     "cpd-audit-reminders": {
         "task": "cpd.tasks.audit_reminders_daily",

@@ -53,6 +53,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "registry.change_register_status",
             "exams.approve_to_test",
             "exams.view_exam_reports",
+            "discipline.view_cases",
+            "discipline.make_interim_order",
         }
     ),
     Role.FINANCE_OFFICER: frozenset(
@@ -62,8 +64,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         {"core.access_staff_area", "exams.manage_exams", "exams.record_results", "exams.view_exam_reports"}
     ),
     Role.CPD_OFFICER: frozenset({"core.access_staff_area", "cpd.manage_cpd", "cpd.audit_cpd"}),
-    Role.CONDUCT_OFFICER: frozenset({"core.access_staff_area", "registry.view_register_record"}),
-    Role.HEARING_PANEL: frozenset({"core.access_staff_area"}),
+    Role.CONDUCT_OFFICER: frozenset(
+        {
+            "core.access_staff_area",
+            "registry.view_register_record",
+            "discipline.triage_complaint",
+            "discipline.view_cases",
+            "discipline.manage_cases",
+        }
+    ),
+    Role.HEARING_PANEL: frozenset({"core.access_staff_area", "discipline.sit_on_panel"}),
     Role.COUNCIL_ADMIN: frozenset(
         {
             "core.access_staff_area",

@@ -24,22 +24,31 @@ logger = logging.getLogger(__name__)
 
 
 def notification_queue(
-    *, recipient: User, kind: str, context: Mapping[str, Any] | None = None, to_email: str | None = None
+    *,
+    recipient: User | None,
+    kind: str,
+    context: Mapping[str, Any] | None = None,
+    to_email: str | None = None,
+    language: str = "",
 ) -> Notification:
     """Render a notification in the recipient's language and put it in the outbox.
 
-    The row commits with the caller's transaction; sending starts only after that commit, so a mail
-    or broker outage never fails the user's action and loses nothing.
+    `recipient` is None for people without an account (a complainant): then `to_email` is required,
+    and `language` is the one they used. The row commits with the caller's transaction; sending starts
+    only after that commit, so a mail or broker outage never fails the user's action and loses nothing.
     """
     from core.tasks import notification_send
 
-    language = recipient.preferred_language or settings.LANGUAGE_CODE
+    if recipient is None and not to_email:
+        raise ValueError("A notification with no recipient account needs an address")
+    language = (recipient.preferred_language if recipient is not None else language) or settings.LANGUAGE_CODE
     with translation.override(language):
         full_context = {"recipient": recipient, "site_name": _site_name(), **(context or {})}
         subject = render_to_string(f"notifications/{kind}_subject.txt", full_context).strip()
         body = render_to_string(f"notifications/{kind}_body.txt", full_context).strip() + "\n"
+    address = to_email or (recipient.email if recipient is not None else "")
     notification = Notification.objects.create(
-        recipient=recipient, to_email=to_email or recipient.email, subject=subject, body=body, kind=kind
+        recipient=recipient, to_email=address, subject=subject, body=body, kind=kind
     )
     # robust: if the broker is down, the error is logged and the periodic sweep sends it later.
     transaction.on_commit(lambda: notification_send.delay(notification.pk), robust=True)

@@ -27,6 +27,7 @@ class FeeType(models.TextChoices):
     EXAM = "exam", _("Examination fee")
     DUPLICATE_CERTIFICATE = "certificate", _("Duplicate certificate")
     EXEMPTION = "exemption", _("Exemption or discount")
+    FINE = "fine", _("Fine (conduct sanction)")
 
 
 class RenewalPeriod(TimeStampedModel):
@@ -146,6 +147,7 @@ class Invoice(TimeStampedModel):
         RENEWAL = "RENEWAL", _("Annual renewal")
         RESTORATION = "RESTORATION", _("Restoration")
         EXAM = "EXAM", _("Examination")
+        FINE = "FINE", _("Fine")
         OTHER = "OTHER", _("Other")
 
     Status = InvoiceStatus
@@ -176,7 +178,7 @@ class Invoice(TimeStampedModel):
         constraints: ClassVar = [
             models.CheckConstraint(condition=Q(status__in=InvoiceStatus.values), name="licensing_invoice_status_valid"),
             models.CheckConstraint(
-                condition=Q(purpose__in=["RENEWAL", "RESTORATION", "EXAM", "OTHER"]),
+                condition=Q(purpose__in=["RENEWAL", "RESTORATION", "EXAM", "FINE", "OTHER"]),
                 name="licensing_invoice_purpose_valid",
             ),
             models.CheckConstraint(condition=_CURRENCY, name="licensing_invoice_currency_iso"),

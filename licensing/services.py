@@ -1689,6 +1689,29 @@ def fee_invoice_issue(
     )
 
 
+def fine_invoice_issue(
+    *, actor: User | None, entry: RegisterEntry, amount_minor: int, currency: str, description: str, reason: str
+) -> Invoice:
+    """Invoice a fine a hearing panel decided (the amount is the panel's, not the fee schedule's)."""
+    if amount_minor <= 0:
+        raise ApplicationError(_("A fine must be more than zero."))
+    today = council_today()
+    rule_set = ruleset_in_force(on_date=today)
+    if rule_set is None:
+        raise ApplicationError(_("No rule version is in force today."))
+    line = InvoiceLine(fee_type=FeeType.FINE, description=description, amount_minor=amount_minor, rule_set=rule_set)
+    return _invoice_create(
+        actor=actor,
+        practitioner=entry.practitioner,
+        register_entry=entry,
+        purpose=Invoice.Purpose.FINE,
+        lines=[line],
+        currency=currency,
+        on_date=today,
+        reason=reason,
+    )
+
+
 def _conditions_before_lapse(entry: RegisterEntry) -> str:
     """The conditions the entry's latest lapse cleared (recorded in its audit event), if any."""
     from django.contrib.contenttypes.models import ContentType

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.access import PUBLIC, access
+from discipline.selectors import public_notices
 from registry import selectors
 from registry.forms import PublicSearchForm
 from registry.lifecycles import ENTRY_PRACTISING_STATUSES
@@ -70,6 +71,7 @@ def register_record(request: HttpRequest, registration_number: str) -> HttpRespo
         {
             "entry": entry,
             "may_practise": entry.status in ENTRY_PRACTISING_STATUSES,
+            "notices": public_notices(entry=entry),
             "show_previous_names": bool(council and council.public_register_shows_previous_names),
         },
     )

@@ -6,18 +6,20 @@ checks the lifecycle table, saves with update_fields, and writes its audit event
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.exceptions import ApplicationError, InvalidTransition
 from core.models import User
-from core.selectors import ruleset_in_force
+from core.selectors import council_today, ruleset_in_force
 from core.services import notification_queue, permission_require
 from core.uploads import upload_check
 from registry.exceptions import ApplicationIncomplete, RequirementsNotMet
@@ -130,6 +132,8 @@ def application_start(*, actor: User, category: RegisterCategory) -> Application
     if not category.is_open_for_applications:
         raise ApplicationError(_("This category is not open for applications."))
     practitioner = Practitioner.objects.filter(user=actor).first()
+    if practitioner is not None and (blocked := reapply_block(practitioner)) is not None:
+        raise ApplicationError(blocked)
     if practitioner is not None and practitioner.register_entries.filter(category=category).exists():
         raise ApplicationError(_("You are already on the register in this category."))
     application = Application(applicant=actor, category=category)
@@ -526,6 +530,14 @@ def _employer_for(application: Application, *, actor: User, reason: str) -> Empl
     return employer
 
 
+def reapply_block(practitioner: Practitioner) -> str | None:
+    """Why a removed person may not apply or be restored yet (settings.REGISTRY_REAPPLY_CHECK), or None."""
+    check: Callable[[Practitioner, Any], str | None] = import_string(
+        getattr(settings, "REGISTRY_REAPPLY_CHECK", "discipline.requirements.reapply_block")
+    )
+    return check(practitioner, council_today())
+
+
 @transaction.atomic
 def register_entry_change_status(
     *, actor: User | None, entry: RegisterEntry, status: str, reason: str, conditions: str = ""
@@ -547,6 +559,8 @@ def register_entry_change_status(
         raise ApplicationError(_("State the conditions the practitioner must meet."))
     entry = RegisterEntry.objects.select_for_update().get(pk=entry.pk)
     from_status = entry.status
+    if from_status == EntryStatus.REMOVED and (blocked := reapply_block(entry.practitioner)) is not None:
+        raise ApplicationError(blocked)
     if status not in REGISTER_ENTRY_TRANSITIONS[from_status]:
         raise InvalidTransition(
             _("A register entry that is %(from)s cannot become %(to)s.")

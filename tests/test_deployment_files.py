@@ -449,9 +449,11 @@ def test_beat_schedule_names_registered_tasks() -> None:
         "stripe-events-sweep",
         "cpd-compliance",
         "cpd-audit-reminders",
+        "discipline-daily",
     }
     assert schedule["cpd-compliance"]["task"] == "cpd.tasks.compliance_nightly"
     assert schedule["cpd-audit-reminders"]["task"] == "cpd.tasks.audit_reminders_daily"
+    assert schedule["discipline-daily"]["task"] == "discipline.tasks.daily_run"
     assert schedule["notification-sweep"]["task"] == "core.tasks.notification_sweep"
     assert schedule["notification-sweep"]["schedule"] == crontab(minute="*/5")
     assert schedule["renewal-daily"]["task"] == "licensing.tasks.renewal_daily"

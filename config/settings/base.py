@@ -220,3 +220,15 @@ REGISTRY_EXAM_CHECK = "exams.requirements.exam_passed_check"
 # What the renewal's CPD step asks (licensing.requirements): compliance in the cycle before the licence year.
 LICENSING_CPD_CHECK = "cpd.requirements.cpd_step_check"
 LICENSING_CPD_EXPRESSION = "cpd.requirements.cpd_step_expression"
+
+# CONDUCT
+# ------------------------------------------------------------------------------
+# What application and restoration ask after a removal (registry.services.reapply_block).
+REGISTRY_REAPPLY_CHECK = "discipline.requirements.reapply_block"
+# The public complaint form: at most this many complaints from one address per window.
+COUNCIL_COMPLAINT_LIMIT = env.int("COUNCIL_COMPLAINT_LIMIT", default=5)
+COUNCIL_COMPLAINT_WINDOW_SECONDS = env.int("COUNCIL_COMPLAINT_WINDOW_SECONDS", default=3600)
+# A form sent back sooner than this after it was shown is a robot's (people take longer to write).
+COUNCIL_COMPLAINT_MIN_SECONDS = env.int("COUNCIL_COMPLAINT_MIN_SECONDS", default=3)
+# Behind a proxy, the request header that carries the client's address (e.g. HTTP_X_REAL_IP); empty: REMOTE_ADDR.
+COUNCIL_CLIENT_ADDRESS_HEADER = env("COUNCIL_CLIENT_ADDRESS_HEADER", default="")

@@ -45,6 +45,7 @@ def govuk_field(bound: forms.BoundField, width: str = "") -> dict[str, Any]:
         ),
         "rows": widget.attrs.get("rows", 5),
         "accept": widget.attrs.get("accept", ""),
+        "multiple": bool(getattr(widget, "allow_multiple_selected", False)),
     }
 
 
