@@ -466,18 +466,27 @@ def may_open_case_documents(case: Case, user: User) -> bool:
 
 
 @transaction.atomic
-def case_document_open(*, actor: User, document: CaseDocument) -> CaseDocument:
-    """Let a permitted person open a document, and record that they did (each opening is an audit event)."""
-    if not may_open_case_documents(document.case, actor):
-        audit_record(actor=actor, action="case_document.refused", obj=document, after={"case": document.case_id})
-        raise ApplicationError(_("Only the case team and the hearing panel can open this document."))
-    audit_record(actor=actor, action="case_document.opened", obj=document, after={"case": document.case_id})
-    return document
+def case_document_open(*, actor: User, document: CaseDocument) -> bool:
+    """Whether the person may open the document; either way the attempt is an audit event.
+
+    It returns rather than raises, so a refusal's event commits with the request like an opening's.
+    """
+    allowed = may_open_case_documents(document.case, actor)
+    audit_record(
+        actor=actor,
+        action="case_document.opened" if allowed else "case_document.refused",
+        obj=document,
+        after={"case": document.case_id},
+    )
+    return allowed
 
 
 @transaction.atomic
-def complaint_attachment_open(*, actor: User, attachment: ComplaintAttachment) -> ComplaintAttachment:
-    """Triage officers open attachments of complaints awaiting triage; once a case is open, its team rule applies."""
+def complaint_attachment_open(*, actor: User, attachment: ComplaintAttachment) -> bool:
+    """Triage officers open attachments of complaints awaiting triage; once a case is open, its team rule applies.
+
+    Like case_document_open, it records the attempt and returns whether it is allowed.
+    """
     complaint = attachment.complaint
     case = getattr(complaint, "case", None)
     allowed = (
@@ -485,11 +494,13 @@ def complaint_attachment_open(*, actor: User, attachment: ComplaintAttachment) -
         if case is not None
         else complaint.status == Complaint.Status.RECEIVED and actor.has_perm("discipline.triage_complaint")
     )
-    if not allowed:
-        audit_record(actor=actor, action="complaint_attachment.refused", obj=attachment)
-        raise ApplicationError(_("Only the case team can open this attachment."))
-    audit_record(actor=actor, action="complaint_attachment.opened", obj=attachment, after={"complaint": complaint.pk})
-    return attachment
+    audit_record(
+        actor=actor,
+        action="complaint_attachment.opened" if allowed else "complaint_attachment.refused",
+        obj=attachment,
+        after={"complaint": complaint.pk},
+    )
+    return allowed
 
 
 # The register entry and its public notices ------------------------------------------------------
@@ -573,7 +584,9 @@ def interim_order_make(
     if case.status == Case.Status.CLOSED:
         raise ApplicationError(_("The case is closed."))
     entry = (
-        RegisterEntry.objects.select_for_update(of=("self",)).select_related("practitioner__user").get(pk=case.register_entry_id)
+        RegisterEntry.objects.select_for_update(of=("self",))
+        .select_related("practitioner__user")
+        .get(pk=case.register_entry_id)
     )
     if InterimOrder.objects.filter(register_entry=entry, status=InterimOrder.Status.IN_FORCE).exists():
         raise ApplicationError(_("An interim order is already in force on this entry; revoke it first."))

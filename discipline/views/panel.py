@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -18,7 +17,7 @@ from core.selectors import council_get
 from discipline import selectors, services
 from discipline.forms import DecisionForm, DeclarationForm
 from discipline.models import CaseDocument, Decision, PanelSeat
-from discipline.views.staff import document_response
+from discipline.views.staff import _refused, document_response
 
 PANEL = staff("discipline.sit_on_panel")
 
@@ -133,11 +132,9 @@ def confirm(request: AuthenticatedRequest, hearing_id: int) -> HttpResponse:
 
 @access(PANEL)
 @require_GET
-def document(request: AuthenticatedRequest, hearing_id: int, document_id: int) -> FileResponse:
+def document(request: AuthenticatedRequest, hearing_id: int, document_id: int) -> HttpResponse:
     seat = selectors.seat_of_member(user=request.user, hearing_id=hearing_id)
     found = get_object_or_404(CaseDocument, pk=document_id, case_id=seat.hearing.case_id, in_bundle=True)
-    try:
-        services.case_document_open(actor=request.user, document=found)
-    except ApplicationError as error:
-        raise PermissionDenied(error.message) from error
+    if not services.case_document_open(actor=request.user, document=found):
+        return _refused(request, _("Only the case team and the hearing panel can open this document."))
     return document_response(found.file, name=found.original_name, content_type=found.content_type)

@@ -13,6 +13,7 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django.views.defaults import permission_denied
 
 from core.access import AuthenticatedRequest, access, staff
 from core.exceptions import ApplicationError
@@ -39,6 +40,11 @@ VIEW = staff("discipline.view_cases")
 TRIAGE = staff("discipline.triage_complaint")
 MANAGE = staff("discipline.manage_cases")
 INTERIM = staff("discipline.make_interim_order")
+
+
+def _refused(request: AuthenticatedRequest, message: str) -> HttpResponse:
+    """A 403 page returned, not raised, so the refusal's audit event commits with the request."""
+    return permission_denied(request, PermissionDenied(message))
 
 
 def document_response(stored: Any, *, name: str, content_type: str) -> FileResponse:
@@ -133,12 +139,10 @@ def complaint_triage(request: AuthenticatedRequest, complaint_id: int) -> HttpRe
 
 @access(TRIAGE)
 @require_GET
-def complaint_attachment(request: AuthenticatedRequest, complaint_id: int, attachment_id: int) -> FileResponse:
+def complaint_attachment(request: AuthenticatedRequest, complaint_id: int, attachment_id: int) -> HttpResponse:
     attachment = get_object_or_404(ComplaintAttachment, pk=attachment_id, complaint_id=complaint_id)
-    try:
-        services.complaint_attachment_open(actor=request.user, attachment=attachment)
-    except ApplicationError as error:
-        raise PermissionDenied(error.message) from error
+    if not services.complaint_attachment_open(actor=request.user, attachment=attachment):
+        return _refused(request, _("Only the case team can open this attachment."))
     return document_response(attachment.file, name=attachment.original_name, content_type=attachment.content_type)
 
 
@@ -285,12 +289,10 @@ def document_add(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
 
 @access(VIEW)
 @require_GET
-def document(request: AuthenticatedRequest, case_id: int, document_id: int) -> FileResponse:
+def document(request: AuthenticatedRequest, case_id: int, document_id: int) -> HttpResponse:
     found = get_object_or_404(CaseDocument.objects.select_related("case"), pk=document_id, case_id=case_id)
-    try:
-        services.case_document_open(actor=request.user, document=found)
-    except ApplicationError as error:
-        raise PermissionDenied(error.message) from error
+    if not services.case_document_open(actor=request.user, document=found):
+        return _refused(request, _("Only the case team and the hearing panel can open this document."))
     return document_response(found.file, name=found.original_name, content_type=found.content_type)
 
 

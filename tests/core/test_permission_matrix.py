@@ -29,6 +29,19 @@ from core.roles import Role
 from cpd import services as cpd_services
 from cpd.models import AccreditedActivity, ActivityType, AttendanceUpload, AuditDraw, Exemption, Provider
 from cpd.models import Activity as CpdActivity
+from discipline import services as discipline_services
+from discipline.models import (
+    Appeal,
+    Case,
+    CaseDocument,
+    Complaint,
+    Decision,
+    Hearing,
+    InterimOrder,
+    PanelSeat,
+    Publication,
+    Sanction,
+)
 from cpd.models import Audit as CpdAudit
 from exams import services as exams_services
 from exams.models import (
@@ -62,6 +75,8 @@ from registry.services import application_decide, register_entry_change_status
 from tests import factories
 from tests.conftest import mfa_login
 from tests.cpd.conftest import CPD_RULES
+from tests.discipline.conftest import lodge as discipline_lodge
+from tests.discipline.conftest import to_hearing as discipline_to_hearing
 from tests.licensing.conftest import LICENSING_RULES
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +93,7 @@ EVERYONE = set(CLIENTS)
 REVIEWERS = {Role.REGISTRATION_OFFICER.value, Role.REGISTRAR.value}
 FINANCE = {Role.FINANCE_OFFICER.value}
 FINANCE_APPROVERS = {Role.FINANCE_OFFICER.value}
+CONDUCT_VIEWERS = {Role.CONDUCT_OFFICER.value, Role.REGISTRAR.value}
 # Applicant pages are open to every signed-in user; someone else's application id is a 404 from the selector.
 ALL_APPLICANTS = SIGNED_IN
 
@@ -96,6 +112,18 @@ EXPECTED: list[tuple[str, set[str]]] = [
     ("cpd:*", SIGNED_IN),
     ("cpd_provider:*", {PROVIDER}),
     ("cpd_staff:*", {Role.CPD_OFFICER.value}),
+    # Anyone may complain and follow their complaint; the link's secret token is the key.
+    ("complaints:*", EVERYONE),
+    ("conduct:interim-order-*", {Role.REGISTRAR.value}),
+    ("conduct:dashboard", CONDUCT_VIEWERS),
+    ("conduct:cases", CONDUCT_VIEWERS),
+    ("conduct:complaint", CONDUCT_VIEWERS),
+    ("conduct:case", CONDUCT_VIEWERS),
+    # The gate lets case viewers ask; the view opens a document only to the case team or the panel.
+    ("conduct:document", CONDUCT_VIEWERS),
+    ("conduct:*", {Role.CONDUCT_OFFICER.value}),
+    # Panel members pass the gate; each sees only the hearings they sit on (tests/discipline).
+    ("panel:*", {Role.HEARING_PANEL.value}),
     ("finance:approval-decide", FINANCE_APPROVERS),
     ("finance:*", FINANCE),
     ("renewals:restoration-decide", {Role.REGISTRAR.value}),
@@ -183,6 +211,7 @@ def world(categories: Any) -> dict[str, Any]:
         **_licensing_world(entry, registrar),
         **_exams_world(registrar),
         **_cpd_world(entry),
+        **_discipline_world(registrar),
     }
 
 
@@ -348,6 +377,34 @@ def _cpd_world(entry: RegisterEntry) -> dict[str, Any]:
     }
 
 
+def _discipline_world(registrar: Any) -> dict[str, Any]:
+    """A complaint awaiting triage, and a charged case (from another complaint, with its attachment) under an
+    interim suspension, with a hearing whose panel is none of the matrix's clients."""
+    entry = _registered_entry(registrar)
+    officer = factories.staff_user(Role.CONDUCT_OFFICER)
+    panel = [factories.staff_user(Role.HEARING_PANEL) for _ in range(2)]
+    waiting = discipline_lodge(entry, address="198.51.100.1")
+    case = discipline_services.complaint_triage(
+        actor=officer,
+        complaint=discipline_lodge(entry, address="198.51.100.2"),
+        open_case=True,
+        reason="Serious",
+        register_entry=entry,
+    )
+    assert case is not None
+    order = discipline_services.interim_order_make(actor=registrar, case=case, kind="SUSPENSION", reason="Risk")
+    hearing = discipline_to_hearing(case, officer, panel)
+    return {
+        "complaint": waiting,
+        "attachment": waiting.attachments.get(),
+        "case": case,
+        "case_document": case.documents.get(),
+        "order": order,
+        "hearing": hearing,
+        "token": "not-a-real-token",
+    }
+
+
 def _registered_entry(registrar: Any) -> RegisterEntry:
     application = factories.application_in_review(
         applicant=factories.UserFactory(),
@@ -400,6 +457,13 @@ def _sample_kwargs(route: Route, world: dict[str, Any]) -> dict[str, Any]:
         "upload_id": _pk(world, "upload"),
         "draw_id": _pk(world, "draw"),
         "audit_id": _pk(world, "audit"),
+        "complaint_id": _pk(world, "complaint"),
+        "attachment_id": _pk(world, "attachment"),
+        "case_id": _pk(world, "case"),
+        "order_id": _pk(world, "order"),
+        "hearing_id": _pk(world, "hearing"),
+        "appeal_id": 1,
+        "token": world.get("token", "x"),
         "content_type_id": "1",
         "url": "nothing",
     }
@@ -452,6 +516,16 @@ def _state() -> tuple[Any, ...]:
         Exemption.objects.count(),
         AuditDraw.objects.count(),
         tuple(CpdAudit.objects.order_by("pk").values_list("status", "due_date")),
+        tuple(Complaint.objects.order_by("pk").values_list("status", "triage_reason")),
+        tuple(Case.objects.order_by("pk").values_list("status", "officer", "charges", "outcome")),
+        CaseDocument.objects.count(),
+        tuple(InterimOrder.objects.order_by("pk").values_list("status")),
+        tuple(Hearing.objects.order_by("pk").values_list("status")),
+        tuple(PanelSeat.objects.order_by("pk").values_list("declaration")),
+        Decision.objects.count(),
+        Sanction.objects.count(),
+        Appeal.objects.count(),
+        tuple(Publication.objects.order_by("pk").values_list("status")),
     )
 
 
@@ -552,6 +626,24 @@ MUTATING = [
         {"email": "person1@example.org", "exam": "1", "expires_date": "2030-01-01", "reason": "x"},
     ),
     ("renewals:restoration-decide", {"decision": "approve", "reason": "Paid"}),
+    ("conduct:complaint-triage", {"decision": "close", "reason": "Not conduct"}),
+    ("conduct:case-assign", {"officer": "1"}),
+    ("conduct:case-team", {"email": "someone@example.org", "action": "add", "reason": "Help"}),
+    ("conduct:case-charge", {"charges": "Misconduct", "reason": "Evidence"}),
+    ("conduct:case-close", {"reason": "No case to answer"}),
+    ("conduct:document-add", {"title": "Statement"}),
+    ("conduct:interim-order-make", {"kind": "CONDITIONS", "conditions": "Supervised", "reason": "Risk"}),
+    ("conduct:interim-order-revoke", {"reason": "No longer needed"}),
+    ("conduct:hearing-schedule", {"starts_at": "2030-01-01T09:00", "venue": "Online", "members": ["1", "2"]}),
+    ("conduct:hearing-adjourn", {"reason": "Witness ill"}),
+    ("conduct:appeal-lodge", {"lodged_date": "2026-11-22", "grounds": "Unfair"}),
+    ("conduct:appeal-decide", {"decision": "allow", "reason": "Unfair"}),
+    ("panel:declare", {"has_conflict": "no"}),
+    (
+        "panel:decide",
+        {"outcome": "SANCTION", "findings": "x", "sanction_kind": "CAUTION", "reasons": "y", "public_summary": "z"},
+    ),
+    ("panel:confirm", {}),
     (
         "renewals:extension-grant",
         {"due_date": "2027-02-01", "penalty_from_date": "2027-05-01", "lapse_date": "2027-08-01", "reason": "Illness"},
@@ -598,7 +690,9 @@ def _assert_wrong_clients_change_nothing(name: str, data: dict[str, str], world:
 STAFF_ROUTES = [
     route
     for route in ROUTES
-    if route.name.startswith(("staff:", "admin:", "finance:", "renewals:", "exams_staff:", "cpd_staff:"))
+    if route.name.startswith(
+        ("staff:", "admin:", "finance:", "renewals:", "exams_staff:", "cpd_staff:", "conduct:", "panel:")
+    )
 ]
 
 
@@ -611,6 +705,8 @@ def test_staff_pages_refuse_staff_without_mfa(categories: Any) -> None:
         ("finance:", Role.FINANCE_OFFICER),
         ("exams_staff:", Role.EXAMS_OFFICER),
         ("cpd_staff:", Role.CPD_OFFICER),
+        ("conduct:", Role.CONDUCT_OFFICER),
+        ("panel:", Role.HEARING_PANEL),
     ):
         no_authenticator = factories.UserFactory(is_staff=True)
         no_authenticator.groups.add(Group.objects.get(name=role.value))
@@ -626,9 +722,9 @@ def test_staff_pages_refuse_staff_without_mfa(categories: Any) -> None:
     entry_world["entry"] = RegisterEntry.objects.get(application=entry_world["application"])
     for route in STAFF_ROUTES:
         url = _concrete_path(route, _sample_kwargs(route, entry_world))
-        areas = ("admin:", "finance:", "exams_staff:", "cpd_staff:")
+        areas = ("admin:", "finance:", "exams_staff:", "cpd_staff:", "conduct:", "panel:")
         area = next((area for area in areas if route.name.startswith(area)), "staff:")
-        if route.name == "exams_staff:approvals":
+        if route.name == "exams_staff:approvals" or route.name.startswith("conduct:interim-order-"):
             area = "staff:"  # the registrar's
         without_app, with_app = people[area]
         # when each signs in with a password only and opens a staff page

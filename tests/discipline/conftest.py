@@ -107,6 +107,10 @@ def open_case(entry: RegisterEntry, officer: User) -> Case:
 
 def to_hearing(case: Case, officer: User, panel: list[User]) -> Hearing:
     services.case_charge(actor=officer, case=case, charges="Verbal abuse of a child", reason="Evidence gathered")
+    return schedule_and_declare(case, officer, panel)
+
+
+def schedule_and_declare(case: Case, officer: User, panel: list[User]) -> Hearing:
     hearing = services.hearing_schedule(
         actor=officer,
         case=case,

@@ -155,7 +155,7 @@ def test_an_appeal_after_the_deadline_is_refused(
 def test_transitions_outside_the_table_are_refused(entry: RegisterEntry, conduct_officer: User) -> None:
     case = open_case(entry, conduct_officer)
     with pytest.raises(InvalidTransition):
-        services.appeal_lodge(actor=conduct_officer, case=case, grounds="x", lodged_date=dt.date.today())
+        services.appeal_lodge(actor=conduct_officer, case=case, grounds="x", lodged_date=dt.date(2026, 11, 22))
     complaint = Complaint.objects.get(pk=case.complaint_id)
     with pytest.raises(InvalidTransition):
         services.complaint_triage(actor=conduct_officer, complaint=complaint, open_case=False, reason="again")
