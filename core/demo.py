@@ -47,6 +47,7 @@ from core.selectors import council_today
 from core.services import configuration_save
 from cpd import services as cpd
 from cpd.models import ActivityType
+from discipline import services as conduct
 from exams import services as exams
 from exams.models import Exam, ExamVersion
 from licensing import rules as licensing_rules
@@ -119,6 +120,13 @@ _ACCOUNTS: tuple[tuple[str, str, str, Role | None, str], ...] = (
     ("cpd-officer", "CPD officer", "Lindiwe Mahlangu", Role.CPD_OFFICER, "en"),
     ("conduct-officer", "Conduct officer", "Carlos Andrés Rodríguez", Role.CONDUCT_OFFICER, "es"),
     ("hearing-panel", "Hearing panel member", "Naledi Mthembu", Role.HEARING_PANEL, "en"),
+    (
+        "hearing-panel-chair",
+        "Hearing panel chair (a panel needs two)",
+        "Pieter van der Merwe",
+        Role.HEARING_PANEL,
+        "en",
+    ),
     ("council-admin", "Council administrator (also the Django admin)", "Élodie Marchand", Role.COUNCIL_ADMIN, "fr"),
     ("employer", "Employer user", "Kagiso Molefe", Role.EMPLOYER_USER, "en"),
     ("cpd-provider", "CPD provider user", "Ayanda Zulu", Role.CPD_PROVIDER_USER, "en"),
@@ -327,8 +335,24 @@ RULES: dict[str, Any] = {
         "shows_previous_names": False,
         "shows_conditions": True,
         "statuses_published": [status.value for status in EntryStatus],
-        "sanction_publication_months": {"CAUTION": 12, "FINE": 24, "CONDITIONS": 36, "SUSPENSION": 60, "REMOVAL": 120},
         "verification_rate_limit_per_minute": 30,
+    },
+    # Conduct: deadlines, appeals and how long each sanction stays on the public register (discipline/rules.py).
+    "discipline": {
+        "triage_days": 14,
+        "stage_days": {"INVESTIGATION": 120, "CHARGED": 90, "APPEAL": 90},
+        "interim_review_days": 90,
+        "appeal_days": 28,
+        "stayable_on_appeal": ["CAUTION", "FINE", "CONDITIONS", "SUSPENSION"],
+        "publication": {
+            "CAUTION": {"days": 365},
+            "FINE": {"days": 730},
+            "CONDITIONS": {"days_after_end": 0},
+            "SUSPENSION": {"days_after_end": 90},
+            "REMOVAL": {"days": None},
+        },
+        "removal_reapply_years": 5,
+        "registrars_see_case_documents": False,
     },
 }
 
@@ -540,6 +564,7 @@ class _Seeder:
         self._renewals()
         self._cpd()
         self._exams()
+        self._conduct()
 
     # Configuration rows, each with its configuration.created audit event.
 
@@ -920,6 +945,126 @@ class _Seeder:
             reason="Qualified in Zimbabwe; SAQA evaluation at NQF level 5 received. Approved to test before applying.",
             expires_date=council_today() + dt.timedelta(days=365),
         )
+
+    def _conduct(self) -> None:
+        """Conduct work in every stage: a care leaver's complaint awaiting triage, an investigation under a
+        registrar's interim conditions, a charged case with a hearing whose panel has yet to declare, and a
+        decided case whose caution is on the public register."""
+        officer, panel = self.accounts["conduct-officer"], [self.accounts["hearing-panel-chair"]]
+        panel.append(self.accounts["hearing-panel"])
+        entries = list(
+            RegisterEntry.objects.filter(status=EntryStatus.REGISTERED, category__code__in=[SW, CYCW])
+            .exclude(practitioner__user__email=demo_email("practitioner"))
+            .select_related("practitioner__user")
+            .order_by("pk")[:4]
+        )
+
+        def lodge(entry: RegisterEntry, *, role: str, description: str, name: str = "", email: str = "") -> Any:
+            return conduct.complaint_lodge(
+                data={
+                    "complainant_role": role,
+                    "complainant_name": name,
+                    "complainant_email": email,
+                    "anonymous_to_practitioner": True,
+                    "practitioner_named": entry.practitioner.full_name,
+                    "registration_number_given": entry.registration_number,
+                    "description": description,
+                },
+                attachments=[SimpleUploadedFile("statement.pdf", _pdf("Statement"), "application/pdf")],
+                source_address="demo",
+                tracking_url=lambda token: f"/complaints/track/{token}/",
+            ).complaint
+
+        lodge(
+            entries[0],
+            role="CARE_RESIDENT",
+            description="I lived at the children's home until last year. My social worker read my private letters "
+            "to the other children and laughed about them.",
+        )
+        investigated = lodge(
+            entries[1],
+            role="EMPLOYER",
+            name="Ms R. Govender, Director, Lethabo Child and Youth Care Centre",
+            email=demo_email("lethabo-director"),
+            description="Mandatory report: our child and youth care worker was found asleep on a night shift twice "
+            "and left two children unsupervised.",
+        )
+        case = conduct.complaint_triage(
+            actor=officer,
+            complaint=investigated,
+            open_case=True,
+            reason="Possible risk to children; within the council's remit.",
+            register_entry=entries[1],
+        )
+        if case is not None:
+            conduct.interim_order_make(
+                actor=self.registrar,
+                case=case,
+                kind="CONDITIONS",
+                conditions="No unsupervised night shifts pending the outcome of the case.",
+                reason="Risk to children on night shifts while the investigation runs.",
+            )
+        charged = conduct.complaint_triage(
+            actor=officer,
+            complaint=lodge(
+                entries[2],
+                role="FAMILY_OR_CARER",
+                name="Mr D. Naidoo",
+                description="The social worker handling my mother's placement took money from her for 'fees'.",
+            ),
+            open_case=True,
+            reason="Alleged financial abuse of a vulnerable adult.",
+            register_entry=entries[2],
+        )
+        if charged is not None:
+            conduct.case_charge(
+                actor=officer,
+                case=charged,
+                charges="Took money from a client for services that carry no fee.",
+                reason="Bank records and two witness statements support the allegation.",
+            )
+            conduct.hearing_schedule(
+                actor=officer,
+                case=charged,
+                starts_at=(timezone.now() + dt.timedelta(days=21)).replace(hour=9, minute=30, second=0, microsecond=0),
+                venue="Council chamber, Pretoria",
+                members=panel,
+                chair=panel[0],
+            )
+        decided = conduct.complaint_triage(
+            actor=officer,
+            complaint=lodge(
+                entries[3],
+                role="COLLEAGUE",
+                description="Case records for three families were not written up for over six months.",
+            ),
+            open_case=True,
+            reason="Record keeping is a standard of practice.",
+            register_entry=entries[3],
+        )
+        if decided is not None:
+            conduct.case_charge(actor=officer, case=decided, charges="Failed to keep records.", reason="Audit of files")
+            hearing = conduct.hearing_schedule(
+                actor=officer,
+                case=decided,
+                starts_at=timezone.now() + dt.timedelta(hours=1),
+                venue="Online",
+                members=panel,
+                chair=panel[0],
+            )
+            for member in panel:
+                conduct.panel_declare(actor=member, seat=hearing.seats.get(member=member), has_conflict=False)
+            conduct.decision_record(
+                actor=panel[0],
+                hearing=hearing,
+                decision=conduct.DecisionInput(
+                    outcome="SANCTION",
+                    findings="The records were not kept, as admitted.",
+                    reasons="A first lapse, admitted and since put right: a caution is proportionate.",
+                    sanction_kind="CAUTION",
+                    public_summary="Did not keep case records up to date for six months.",
+                ),
+            )
 
     def _open_applications(self) -> None:
         """A few applications in every state, so each queue and page has something in it."""

@@ -25,6 +25,7 @@ from core.demo import (
 from core.models import AuditEvent, Council, RuleSet, User
 from core.roles import STAFF_ROLES, Role
 from cpd.models import AttendanceUpload, Compliance, Provider
+from discipline.models import Case, Complaint, Hearing, InterimOrder, PanelSeat, Publication
 from exams.models import AccommodationRequest, ApprovalToTest, Booking
 from exams.selectors import category_exam_passed
 from registry.models import (
@@ -66,13 +67,13 @@ def test_small_seed_has_every_status_through_the_services(debug):
     # when the demo is seeded with a few practitioners
     result = demo_seed(practitioner_count=SMALL)
 
-    # then every register status is there, REGISTERED the most
+    # then every register status is there, REGISTERED the most (one more with conditions: a conduct interim order)
     assert result.created is True
     assert result.entry_counts == {
         "DECEASED": 1,
         "LAPSED": 1,
-        "REGISTERED": SMALL - 6,
-        "REGISTERED_WITH_CONDITIONS": 1,
+        "REGISTERED": SMALL - 7,
+        "REGISTERED_WITH_CONDITIONS": 2,
         "REMOVED": 1,
         "SUSPENDED": 1,
         "VOLUNTARILY_REMOVED": 1,
@@ -148,6 +149,23 @@ def test_the_demo_has_a_cpd_season_credited_through_attendance_lists(debug):
     assert Provider.objects.filter(status="APPLIED").count() == 1  # one waiting for the CPD officer
 
 
+def test_the_demo_has_conduct_work_in_every_stage(debug):
+    # when the demo is seeded
+    demo_seed(practitioner_count=SMALL)
+
+    # then complaints, cases, an interim order, a hearing with a panel and a published caution are there
+    assert Complaint.objects.filter(status=Complaint.Status.RECEIVED).count() == 1
+    assert sorted(Case.objects.values_list("status", flat=True)) == ["DECIDED", "HEARING_SCHEDULED", "INVESTIGATION"]
+    order = InterimOrder.objects.get(status=InterimOrder.Status.IN_FORCE)
+    assert order.register_entry.status == RegisterEntry.Status.REGISTERED_WITH_CONDITIONS
+    hearing = Hearing.objects.get(status=Hearing.Status.SCHEDULED)
+    assert hearing.seats.filter(declaration=PanelSeat.Declaration.PENDING).count() == 2
+    notices = Publication.objects.filter(status=Publication.Status.PUBLISHED)
+    assert sorted(notices.values_list("kind", flat=True)) == ["CAUTION", "INTERIM_CONDITIONS"]
+    caution = notices.get(kind="CAUTION")
+    assert caution.summary == "Did not keep case records up to date for six months."
+
+
 def test_every_register_row_has_its_audit_events_and_history(debug):
     # when the demo is seeded
     demo_seed(practitioner_count=SMALL)
@@ -161,20 +179,24 @@ def test_every_register_row_has_its_audit_events_and_history(debug):
         )
         assert registered.actor == registrar
         assert entry.history.count() == (1 if entry.status == EntryStatus.REGISTERED else 2)
-    # and each later change of status carries its reason; lapse and removal were the system's doing
+    # and each later change of status carries its reason; lapse and removal were the system's doing, and the
+    # registrar made both conditions: one directly, one as a conduct interim order
     changes = AuditEvent.objects.filter(action="register_entry.status_changed").order_by("id")
     assert sorted((event.after["status"], event.actor_label) for event in changes) == [
         ("DECEASED", "registrar@demo.council.example"),
         ("LAPSED", "system"),
+        ("REGISTERED_WITH_CONDITIONS", "registrar@demo.council.example"),
         ("REGISTERED_WITH_CONDITIONS", "registrar@demo.council.example"),
         ("REMOVED", "system"),
         ("SUSPENDED", "registrar@demo.council.example"),
         ("VOLUNTARILY_REMOVED", "registrar@demo.council.example"),
     ]
     assert all(event.reason for event in changes)
-    assert RegisterEntry.objects.get(status=EntryStatus.REGISTERED_WITH_CONDITIONS).conditions.startswith(
-        "Practise only under the supervision"
+    conditions = sorted(
+        RegisterEntry.objects.filter(status=EntryStatus.REGISTERED_WITH_CONDITIONS).values_list("conditions", flat=True)
     )
+    assert conditions[0] == "No unsupervised night shifts pending the outcome of the case."
+    assert conditions[1].startswith("Practise only under the supervision")
     # and every application, open or closed, has its audit trail from the start
     for application in Application.objects.all():
         actions = AuditEvent.objects.filter(object_type__model="application", object_id=str(application.pk))
@@ -204,7 +226,8 @@ def test_demo_accounts_can_sign_in_in_their_roles(debug):
     # when the demo is seeded
     result = demo_seed(practitioner_count=SMALL)
 
-    # then there is one log-in per role (two for finance, as refunds need a second person), plus the applicant
+    # then there is one log-in per role (two for finance, as refunds need a second person, and two for the
+    # hearing panel, which needs two members), plus the applicant
     # and a practitioner
     emails = [login.email for login in result.logins]
     assert emails == [
@@ -216,6 +239,7 @@ def test_demo_accounts_can_sign_in_in_their_roles(debug):
         "cpd-officer@demo.council.example",
         "conduct-officer@demo.council.example",
         "hearing-panel@demo.council.example",
+        "hearing-panel-chair@demo.council.example",
         "council-admin@demo.council.example",
         "employer@demo.council.example",
         "cpd-provider@demo.council.example",
@@ -224,7 +248,7 @@ def test_demo_accounts_can_sign_in_in_their_roles(debug):
     ]
     role_of = {email: set(User.objects.get(email=email).groups.values_list("name", flat=True)) for email in emails}
     assert sorted(name for names in role_of.values() for name in names) == sorted(
-        [*(role.value for role in Role), Role.FINANCE_OFFICER.value]
+        [*(role.value for role in Role), Role.FINANCE_OFFICER.value, Role.HEARING_PANEL.value]
     )
     for email in emails:
         user = User.objects.get(email=email)
@@ -233,7 +257,7 @@ def test_demo_accounts_can_sign_in_in_their_roles(debug):
     # and staff have an authenticator whose secret the log-in block shows
     staff_emails = {login.email for login in result.logins if login.totp_secret}
     assert staff_emails == {email for email, names in role_of.items() if names & {role.value for role in STAFF_ROLES}}
-    assert Authenticator.objects.filter(type=Authenticator.Type.TOTP).count() == len(STAFF_ROLES) + 1
+    assert Authenticator.objects.filter(type=Authenticator.Type.TOTP).count() == len(STAFF_ROLES) + 2
     # and only the council administrator reaches the Django admin
     assert list(User.objects.filter(is_staff=True).values_list("email", flat=True)) == [
         "council-admin@demo.council.example"
@@ -327,8 +351,8 @@ def test_the_command_seeds_the_full_demo_and_prints_the_log_ins(debug):
     output = out.getvalue()
     assert RegisterEntry.objects.count() >= 300
     assert dict(Counter(RegisterEntry.objects.values_list("status", flat=True))) == {
-        "REGISTERED": 280,
-        "REGISTERED_WITH_CONDITIONS": 10,
+        "REGISTERED": 279,
+        "REGISTERED_WITH_CONDITIONS": 11,  # one of them under a conduct interim order
         "SUSPENDED": 6,
         "LAPSED": 13,
         "VOLUNTARILY_REMOVED": 6,
@@ -346,7 +370,7 @@ def test_the_command_seeds_the_full_demo_and_prints_the_log_ins(debug):
     assert checked == AuditEvent.objects.count()
     # and the output tells a visitor what is there, where to go and how to sign in
     assert (
-        "Register entries: 320 (DECEASED 3, LAPSED 13, REGISTERED 280, REGISTERED_WITH_CONDITIONS 10, REMOVED 2, "
+        "Register entries: 320 (DECEASED 3, LAPSED 13, REGISTERED 279, REGISTERED_WITH_CONDITIONS 11, REMOVED 2, "
         "SUSPENDED 6, VOLUNTARILY_REMOVED 6)"
     ) in output
     assert "http://127.0.0.1:8000" in output
