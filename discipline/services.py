@@ -654,18 +654,24 @@ def interim_order_make(
 
 
 def interim_orders_end(*, case: Case, actor: User | None, reason: str, restore: bool = True) -> None:
-    """End the case's interim orders in force (revoked, superseded by a sanction, or the case closed)."""
+    """End the case's interim orders in force (superseded by a sanction, or the case closed)."""
     for order in InterimOrder.objects.select_for_update().filter(case=case, status=InterimOrder.Status.IN_FORCE):
-        order.status = InterimOrder.Status.ENDED
-        order.ended_at = timezone.now()
-        order.end_reason = reason
-        save_with_history(order, actor=actor, reason=reason, fields=["status", "ended_at", "end_reason"])
-        audit_record(
-            actor=actor, action="interim_order.ended", obj=order, reason=reason, after={"status": order.status}
-        )
-        _take_down(order.publications.all(), actor=actor, reason=reason)
-        if restore:
-            _restore_after(order, actor=actor, reason=reason)
+        _interim_order_stop(order, status=InterimOrder.Status.ENDED, actor=actor, reason=reason, restore=restore)
+
+
+def _interim_order_stop(
+    order: InterimOrder, *, status: str, actor: User | None, reason: str, restore: bool, restore_reason: str = ""
+) -> None:
+    """Stop a locked order in force: its status and event, its notice down, and (if asked) the entry restored."""
+    order.status = status
+    order.ended_at = timezone.now()
+    order.end_reason = reason
+    save_with_history(order, actor=actor, reason=reason, fields=["status", "ended_at", "end_reason"])
+    action = "interim_order.revoked" if status == InterimOrder.Status.REVOKED else "interim_order.ended"
+    audit_record(actor=actor, action=action, obj=order, reason=reason, after={"status": status})
+    _take_down(order.publications.all(), actor=actor, reason=reason)
+    if restore:
+        _restore_after(order, actor=actor, reason=restore_reason or reason)
 
 
 def _restore_after(restriction: InterimOrder | Sanction, *, actor: User | None, reason: str) -> None:
@@ -694,13 +700,14 @@ def interim_order_revoke(*, actor: User, order: InterimOrder, reason: str) -> In
     order = InterimOrder.objects.select_for_update().get(pk=order.pk)
     if order.status != InterimOrder.Status.IN_FORCE:
         raise InvalidTransition(_("This order is no longer in force."))
-    order.status = InterimOrder.Status.REVOKED
-    order.ended_at = timezone.now()
-    order.end_reason = reason
-    save_with_history(order, actor=actor, reason=reason, fields=["status", "ended_at", "end_reason"])
-    audit_record(actor=actor, action="interim_order.revoked", obj=order, reason=reason, after={"status": order.status})
-    _take_down(order.publications.all(), actor=actor, reason=reason)
-    _restore_after(order, actor=actor, reason=_("Interim order revoked: %(reason)s") % {"reason": reason})
+    _interim_order_stop(
+        order,
+        status=InterimOrder.Status.REVOKED,
+        actor=actor,
+        reason=reason,
+        restore=True,
+        restore_reason=_("Interim order revoked: %(reason)s") % {"reason": reason},
+    )
     _notify_practitioner(order.register_entry, _("The interim order on your registration is revoked."), order.case)
     return order
 

@@ -171,3 +171,26 @@ def test_a_complaint_closed_at_triage_opens_nothing(entry: RegisterEntry, conduc
     assert complaint.status == Complaint.Status.CLOSED_NO_ACTION
     assert not Case.objects.exists()
     assert Notification.objects.filter(kind="complaint_update", to_email="naledi@example.org").exists()
+
+
+def test_a_registrar_revokes_an_interim_order_and_the_entry_and_register_return(
+    entry: RegisterEntry, conduct_officer: User, registrar: User
+) -> None:
+    case = open_case(entry, conduct_officer)
+    order = services.interim_order_make(
+        actor=registrar, case=case, kind="CONDITIONS", conditions="No home visits alone.", reason="Risk"
+    )
+    entry.refresh_from_db()
+    assert (entry.status, entry.conditions) == (Status.REGISTERED_WITH_CONDITIONS, "No home visits alone.")
+    with pytest.raises(ApplicationError, match="already in force"):
+        services.interim_order_make(actor=registrar, case=case, kind="SUSPENSION", reason="Worse")
+    with pytest.raises(ApplicationError):
+        services.interim_order_make(actor=conduct_officer, case=case, kind="SUSPENSION", reason="Not theirs")
+    services.interim_order_revoke(actor=registrar, order=order, reason="Witness withdrew")
+    entry.refresh_from_db()
+    order.refresh_from_db()
+    assert (entry.status, entry.conditions, order.status) == (Status.REGISTERED, "", InterimOrder.Status.REVOKED)
+    assert not Publication.objects.filter(status=Publication.Status.PUBLISHED).exists()
+    assert AuditEvent.objects.filter(action="interim_order.revoked", actor=registrar).count() == 1
+    with pytest.raises(InvalidTransition):
+        services.interim_order_revoke(actor=registrar, order=order, reason="Again")
