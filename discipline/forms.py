@@ -10,7 +10,9 @@ from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
+from core.exceptions import UploadRejected
 from core.models import User
+from core.uploads import upload_check
 from discipline.models import ComplainantRole, DecisionOutcome, RestrictionKind, SanctionKind
 from licensing.forms import amount_in_minor
 from registry.forms import DateInput
@@ -110,6 +112,16 @@ class ComplaintForm(forms.Form):
                 _("Check the registration number: it is not a valid one. Leave it empty if you are not sure.")
             )
         return normalise_registration_number(raw) or "" if raw else ""
+
+    def clean_attachments(self) -> list[Any]:
+        # Checked here too (the service checks again), so one reply names a bad file with the other problems.
+        files = self.cleaned_data["attachments"]
+        for upload in files:
+            try:
+                upload_check(uploaded=upload)
+            except UploadRejected as error:
+                raise forms.ValidationError(error.message) from None
+        return files
 
     def clean_incident_date(self) -> Any:
         from core.selectors import council_today

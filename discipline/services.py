@@ -639,7 +639,8 @@ def interim_order_make(
             actor=actor,
             entry=entry,
             kind=Publication.Kind.INTERIM_CONDITIONS,
-            summary=conditions,
+            summary=f"{conditions}\n"
+            + _("Interim conditions pending a fitness to practise case. They are not a finding."),
             start_date=today,
             end_date=None,
             interim_order=order,
@@ -674,19 +675,26 @@ def _interim_order_stop(
         _restore_after(order, actor=actor, reason=restore_reason or reason)
 
 
+_RESTRICTING_SANCTIONS = frozenset({SanctionKind.SUSPENSION, SanctionKind.CONDITIONS, SanctionKind.REMOVAL})
+_STATUS_SHOWING: dict[str, str] = {
+    SanctionKind.SUSPENSION: EntryStatus.SUSPENDED,
+    SanctionKind.CONDITIONS: EntryStatus.REGISTERED_WITH_CONDITIONS,
+    SanctionKind.REMOVAL: EntryStatus.REMOVED,
+}
+
+
 def _restore_after(restriction: InterimOrder | Sanction, *, actor: User | None, reason: str) -> None:
     """Put the entry back as it was before the restriction, if the restriction is still what it shows."""
     entry = RegisterEntry.objects.select_for_update().get(pk=restriction.register_entry_id)
-    still_restricted = (
-        entry.status == EntryStatus.SUSPENDED
-        if restriction.kind == RestrictionKind.SUSPENSION
-        else entry.status == EntryStatus.REGISTERED_WITH_CONDITIONS
-    )
-    if not still_restricted or not restriction.restore_status:
+    if entry.status != _STATUS_SHOWING.get(restriction.kind) or not restriction.restore_status:
         return
+    actor = None if actor is None or not actor.has_perm("registry.change_register_status") else actor
+    if entry.status == EntryStatus.REMOVED and restriction.restore_status != EntryStatus.REGISTERED:
+        # the register's table leads out of REMOVED through REGISTERED only
+        _entry_set(entry, actor=actor, status=EntryStatus.REGISTERED, conditions="", reason=reason)
     _entry_set(
         entry,
-        actor=None if actor is None or not actor.has_perm("registry.change_register_status") else actor,
+        actor=actor,
         status=restriction.restore_status,
         conditions=restriction.restore_conditions,
         reason=reason,
@@ -913,7 +921,11 @@ def _decision_take_effect(decision: Decision, *, actor: User) -> None:
     baseline = (interim.restore_status, interim.restore_conditions) if interim is not None else None
     # The decision supersedes any interim order; without a sanction the entry goes back as it was.
     interim_orders_end(
-        case=case, actor=actor, reason=_("Superseded by the panel's decision"), restore=not decision.sanction_kind
+        case=case,
+        actor=actor,
+        reason=_("Superseded by the panel's decision"),
+        # a caution or a fine leaves the status alone, so the entry goes back as it was before the order
+        restore=decision.sanction_kind not in _RESTRICTING_SANCTIONS,
     )
     if decision.sanction_kind:
         entry = (
@@ -1014,6 +1026,19 @@ def _sanction_restrict(sanction: Sanction, *, entry: RegisterEntry) -> None:
         _entry_set(entry, actor=None, status=EntryStatus.REMOVED, conditions="", reason=reason)
 
 
+def removal_lifted(*, entry: RegisterEntry, actor: User | None, reason: str) -> None:
+    """A removed entry is back on the register (after the waiting period): its removal ends and its notice comes
+    down. Registry calls this (settings.REGISTRY_RESTORED_HOOK) when an entry leaves REMOVED."""
+    for sanction in Sanction.objects.select_for_update().filter(
+        register_entry=entry, kind=SanctionKind.REMOVAL, status=Sanction.Status.IN_FORCE
+    ):
+        sanction.status = Sanction.Status.ENDED
+        sanction.ended_at = timezone.now()
+        save_with_history(sanction, actor=actor, reason=reason, fields=["status", "ended_at"])
+        audit_record(actor=actor, action="sanction.ended", obj=sanction, reason=reason, after={"status": "ENDED"})
+        _take_down(sanction.publications.all(), actor=actor, reason=reason)
+
+
 # Appeals ---------------------------------------------------------------------------------------
 
 
@@ -1097,6 +1122,10 @@ def appeal_decide(*, actor: User, appeal: Appeal, allowed: bool, reason: str) ->
             _take_down(sanction.publications.all(), actor=actor, reason=_("Quashed on appeal"))
             if was_in_force:
                 _restore_after(sanction, actor=None, reason=_("Sanction quashed on appeal"))
+            if sanction.invoice_id is not None:
+                from licensing.services import fine_invoice_cancel
+
+                fine_invoice_cancel(invoice_id=sanction.invoice_id, actor=actor, reason=_("Fine quashed on appeal"))
         elif sanction.status == Sanction.Status.STAYED:
             sanction.status = Sanction.Status.IN_FORCE
             save_with_history(sanction, actor=actor, reason="appeal dismissed", fields=["status"])

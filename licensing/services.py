@@ -1712,6 +1712,18 @@ def fine_invoice_issue(
     )
 
 
+def fine_invoice_cancel(*, invoice_id: int, actor: User | None, reason: str) -> bool:
+    """Void a fine's invoice when an appeal quashes the fine, if nothing has been paid on it.
+
+    A paid fine is left for finance to refund (refunds need a second member of staff). Returns whether it was voided.
+    """
+    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    if invoice.purpose != Invoice.Purpose.FINE or invoice.status != InvoiceStatus.ISSUED or invoice.paid_minor:
+        return False
+    _invoice_void(invoice, actor=actor, reason=reason)
+    return True
+
+
 def _conditions_before_lapse(entry: RegisterEntry) -> str:
     """The conditions the entry's latest lapse cleared (recorded in its audit event), if any."""
     from django.contrib.contenttypes.models import ContentType

@@ -579,6 +579,11 @@ def register_entry_change_status(
         before=before,
         after={"status": status, "conditions": entry.conditions},
     )
+    if from_status == EntryStatus.REMOVED:
+        restored: Callable[..., None] = import_string(
+            getattr(settings, "REGISTRY_RESTORED_HOOK", "discipline.services.removal_lifted")
+        )
+        restored(entry=entry, actor=actor, reason=reason)
     practitioner_user = entry.practitioner.user
     if practitioner_user is not None:
         notification_queue(

@@ -225,6 +225,8 @@ LICENSING_CPD_EXPRESSION = "cpd.requirements.cpd_step_expression"
 # ------------------------------------------------------------------------------
 # What application and restoration ask after a removal (registry.services.reapply_block).
 REGISTRY_REAPPLY_CHECK = "discipline.requirements.reapply_block"
+# What a removed entry's return to the register ends: the removal sanction and its public notice.
+REGISTRY_RESTORED_HOOK = "discipline.services.removal_lifted"
 # The public complaint form: at most this many complaints from one address per window.
 COUNCIL_COMPLAINT_LIMIT = env.int("COUNCIL_COMPLAINT_LIMIT", default=5)
 COUNCIL_COMPLAINT_WINDOW_SECONDS = env.int("COUNCIL_COMPLAINT_WINDOW_SECONDS", default=3600)

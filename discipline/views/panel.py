@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -132,7 +133,7 @@ def confirm(request: AuthenticatedRequest, hearing_id: int) -> HttpResponse:
 
 @access(PANEL)
 @require_GET
-def document(request: AuthenticatedRequest, hearing_id: int, document_id: int) -> HttpResponse:
+def document(request: AuthenticatedRequest, hearing_id: int, document_id: int) -> HttpResponseBase:
     seat = selectors.seat_of_member(user=request.user, hearing_id=hearing_id)
     found = get_object_or_404(CaseDocument, pk=document_id, case_id=seat.hearing.case_id, in_bundle=True)
     if not services.case_document_open(actor=request.user, document=found):

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -139,7 +140,7 @@ def complaint_triage(request: AuthenticatedRequest, complaint_id: int) -> HttpRe
 
 @access(TRIAGE)
 @require_GET
-def complaint_attachment(request: AuthenticatedRequest, complaint_id: int, attachment_id: int) -> HttpResponse:
+def complaint_attachment(request: AuthenticatedRequest, complaint_id: int, attachment_id: int) -> HttpResponseBase:
     attachment = get_object_or_404(ComplaintAttachment, pk=attachment_id, complaint_id=complaint_id)
     if not services.complaint_attachment_open(actor=request.user, attachment=attachment):
         return _refused(request, _("Only the case team can open this attachment."))
@@ -171,6 +172,11 @@ def _case_context(request: AuthenticatedRequest, case: Case, **forms: Any) -> di
         "interim_in_force": case.interim_orders.filter(status=InterimOrder.Status.IN_FORCE).first(),
     }
     context.update(forms)
+    # Several of the page's forms have a field of the same name ("reason"): each form gets its own ids, or a
+    # label's `for` would name the first form's field and leave the others unlabelled.
+    for name, form in context.items():
+        if name.endswith("_form"):
+            form.auto_id = f"{name.removesuffix('_form')}-%s"
     return context
 
 
@@ -289,7 +295,7 @@ def document_add(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
 
 @access(VIEW)
 @require_GET
-def document(request: AuthenticatedRequest, case_id: int, document_id: int) -> HttpResponse:
+def document(request: AuthenticatedRequest, case_id: int, document_id: int) -> HttpResponseBase:
     found = get_object_or_404(CaseDocument.objects.select_related("case"), pk=document_id, case_id=case_id)
     if not services.case_document_open(actor=request.user, document=found):
         return _refused(request, _("Only the case team and the hearing panel can open this document."))

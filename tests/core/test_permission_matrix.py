@@ -29,6 +29,7 @@ from core.roles import Role
 from cpd import services as cpd_services
 from cpd.models import AccreditedActivity, ActivityType, AttendanceUpload, AuditDraw, Exemption, Provider
 from cpd.models import Activity as CpdActivity
+from cpd.models import Audit as CpdAudit
 from discipline import services as discipline_services
 from discipline.models import (
     Appeal,
@@ -42,7 +43,6 @@ from discipline.models import (
     Publication,
     Sanction,
 )
-from cpd.models import Audit as CpdAudit
 from exams import services as exams_services
 from exams.models import (
     AccommodationRequest,

@@ -194,3 +194,62 @@ def test_a_registrar_revokes_an_interim_order_and_the_entry_and_register_return(
     assert AuditEvent.objects.filter(action="interim_order.revoked", actor=registrar).count() == 1
     with pytest.raises(InvalidTransition):
         services.interim_order_revoke(actor=registrar, order=order, reason="Again")
+
+
+def test_a_caution_after_an_interim_suspension_puts_the_entry_back(
+    entry: RegisterEntry, conduct_officer: User, registrar: User, panel: list[User]
+) -> None:
+    case = open_case(entry, conduct_officer)
+    services.interim_order_make(actor=registrar, case=case, kind="SUSPENSION", reason="Risk")
+    _decide(to_hearing(case, conduct_officer, panel), panel[0], sanction_kind="CAUTION")
+    entry.refresh_from_db()
+    assert entry.status == Status.REGISTERED
+    kinds = set(Publication.objects.filter(status="PUBLISHED").values_list("kind", flat=True))
+    assert kinds == {"CAUTION"}
+
+
+def test_quashing_a_removal_or_a_fine_on_appeal_undoes_it(
+    entry: RegisterEntry, conduct_officer: User, panel: list[User], categories: Any, registrar: User
+) -> None:
+    # a removal, confirmed, then quashed: the entry returns and the notice comes down
+    case = open_case(entry, conduct_officer)
+    decision = _decide(to_hearing(case, conduct_officer, panel), panel[0], sanction_kind="REMOVAL")
+    services.decision_confirm(actor=panel[1], decision=decision)
+    appeal = services.appeal_lodge(
+        actor=conduct_officer, case=case, grounds="Fresh evidence", lodged_date=Sanction.objects.get().start_date
+    )
+    services.appeal_decide(actor=conduct_officer, appeal=appeal, allowed=True, reason="Fresh evidence accepted")
+    entry.refresh_from_db()
+    assert entry.status == Status.REGISTERED
+    assert Sanction.objects.get(decision=decision).status == Sanction.Status.QUASHED
+    assert not Publication.objects.filter(status="PUBLISHED").exists()
+    # a fine quashed before it was paid: its invoice is voided
+    from tests.discipline.conftest import registered_entry
+
+    other = registered_entry(categories["social-worker"], registrar)
+    fined_case = open_case(other, conduct_officer)
+    fined = _decide(to_hearing(fined_case, conduct_officer, panel), panel[0], sanction_kind="FINE", fine_minor=100000)
+    appeal = services.appeal_lodge(
+        actor=conduct_officer, case=fined_case, grounds="Too much", lodged_date=fined.decided_date, stay_requested=True
+    )
+    services.appeal_decide(actor=conduct_officer, appeal=appeal, allowed=True, reason="Disproportionate")
+    invoice = Invoice.objects.get(pk=Sanction.objects.get(decision=fined).invoice_id)
+    assert invoice.status == "VOID"
+
+
+def test_restoring_a_removed_entry_after_the_wait_ends_the_removal_and_its_notice(
+    entry: RegisterEntry, conduct_officer: User, registrar: User, panel: list[User]
+) -> None:
+    with time_machine.travel(at(2026, 12, 1), tick=False):
+        case = open_case(entry, conduct_officer)
+        decision = _decide(to_hearing(case, conduct_officer, panel), panel[0], sanction_kind="REMOVAL")
+        services.decision_confirm(actor=panel[1], decision=decision)
+    sanction = Sanction.objects.get(decision=decision)
+    assert sanction.reapply_date == dt.date(2031, 12, 1)
+    with time_machine.travel(at(2031, 12, 2), tick=False):
+        register_entry_change_status(
+            actor=registrar, entry=entry, status=Status.REGISTERED, reason="Returned after the waiting period"
+        )
+    sanction.refresh_from_db()
+    assert sanction.status == Sanction.Status.ENDED
+    assert not Publication.objects.filter(sanction=sanction, status="PUBLISHED").exists()
