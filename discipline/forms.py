@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.exceptions import UploadRejected
 from core.models import User
@@ -187,7 +188,7 @@ class TeamForm(forms.Form):
 
 
 class ChargeForm(forms.Form):
-    charges = forms.CharField(label=_("Charges"), widget=forms.Textarea(attrs={"rows": 5}), max_length=20000)
+    charges = forms.CharField(label=pgettext_lazy("conduct case", "Charges"), widget=forms.Textarea(attrs={"rows": 5}), max_length=20000)
     reason = forms.CharField(label=_("Reason"), max_length=2000)
 
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from core.models import TimeStampedModel
@@ -119,7 +120,7 @@ class ComplaintAttachment(TimeStampedModel):
 
 class CaseStatus(models.TextChoices):
     INVESTIGATION = "INVESTIGATION", _("Investigation")
-    CHARGED = "CHARGED", _("Charged")
+    CHARGED = "CHARGED", pgettext_lazy("conduct case status", "Charged")
     HEARING_SCHEDULED = "HEARING_SCHEDULED", _("Hearing scheduled")
     DECIDED = "DECIDED", _("Decided")
     APPEAL = "APPEAL", _("Under appeal")
@@ -136,7 +137,7 @@ class Case(TimeStampedModel):
     register_entry = models.ForeignKey("registry.RegisterEntry", on_delete=models.PROTECT, related_name="conduct_cases")
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.INVESTIGATION)
     allegation = models.TextField(_("allegation"))
-    charges = models.TextField(_("charges"), blank=True)
+    charges = models.TextField(pgettext_lazy("conduct case", "charges"), blank=True)
     officer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -471,7 +472,7 @@ class AppealStatus(models.TextChoices):
     LODGED = "LODGED", _("Lodged")
     ALLOWED = "ALLOWED", _("Allowed: sanction quashed")
     DISMISSED = "DISMISSED", _("Dismissed: sanction stands")
-    WITHDRAWN = "WITHDRAWN", _("Withdrawn")
+    WITHDRAWN = "WITHDRAWN", pgettext_lazy("appeal status", "Withdrawn")
 
 
 class Appeal(TimeStampedModel):
@@ -515,7 +516,7 @@ class PublicationKind(models.TextChoices):
 
 
 class PublicationStatus(models.TextChoices):
-    PUBLISHED = "PUBLISHED", _("Published")
+    PUBLISHED = "PUBLISHED", pgettext_lazy("register notice status", "Published")
     TAKEN_DOWN = "TAKEN_DOWN", _("Taken down")
 
 
