@@ -188,7 +188,9 @@ class TeamForm(forms.Form):
 
 
 class ChargeForm(forms.Form):
-    charges = forms.CharField(label=pgettext_lazy("conduct case", "Charges"), widget=forms.Textarea(attrs={"rows": 5}), max_length=20000)
+    charges = forms.CharField(
+        label=pgettext_lazy("conduct case", "Charges"), widget=forms.Textarea(attrs={"rows": 5}), max_length=20000
+    )
     reason = forms.CharField(label=_("Reason"), max_length=2000)
 
 
