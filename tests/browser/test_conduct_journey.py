@@ -21,6 +21,7 @@ browser keeps the cookies the server set.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import re
@@ -91,7 +92,7 @@ def _conduct_world() -> ConductWorld:
     factories.council_create()
     categories = factories.categories_create()
     rule_set = RuleSet.objects.get(version=1)
-    rule_set.rules = {**rule_set.rules, **DISCIPLINE_RULES}
+    rule_set.rules = {**rule_set.rules, **copy.deepcopy(DISCIPLINE_RULES)}
     rule_set.save(update_fields=["rules"])
     assert DISCIPLINE_RULES["discipline"]["publication"]["SUSPENSION"] == {"days_after_end": 30}
     registrar = factories.staff_user(Role.REGISTRAR, email="registrar@council.example", name="Thandi Mokoena")

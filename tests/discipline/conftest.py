@@ -3,6 +3,7 @@ a complaint lodged through the service, and a case carried to a hearing."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
@@ -49,7 +50,7 @@ def pdf(name: str = "evidence.pdf") -> SimpleUploadedFile:
 @pytest.fixture
 def discipline_rules(council: Any) -> RuleSet:
     rule_set = RuleSet.objects.get(version=1)
-    rule_set.rules = {**rule_set.rules, **DISCIPLINE_RULES}
+    rule_set.rules = {**rule_set.rules, **copy.deepcopy(DISCIPLINE_RULES)}  # a test may change its copy
     rule_set.save(update_fields=["rules"])
     return rule_set
 

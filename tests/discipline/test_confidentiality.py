@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from http import HTTPStatus
 from typing import Any
@@ -97,7 +98,9 @@ def test_the_council_may_let_registrars_see_every_case_document(
 ) -> None:
     url = reverse("conduct:document", args=[world["case"].pk, world["document"].pk])
     assert mfa_login(Client(), registrar).get(url).status_code == HTTPStatus.FORBIDDEN
-    discipline_rules.rules["discipline"]["registrars_see_case_documents"] = True
+    rules = copy.deepcopy(discipline_rules.rules)
+    rules["discipline"]["registrars_see_case_documents"] = True
+    discipline_rules.rules = rules
     discipline_rules.save(update_fields=["rules"])
     assert mfa_login(Client(), registrar).get(url).status_code == HTTPStatus.OK
     assert _opened(world["document"]) == 1

@@ -192,8 +192,8 @@ def test_record_page_makes_a_constant_number_of_queries(client, categories, regi
         services.register_entry_change_status(
             actor=registrar, entry=entry, status="REGISTERED_WITH_CONDITIONS", reason="r", conditions="Supervision."
         )
-        # council, then the entry with its person and category in one query
-        with django_assert_num_queries(2):
+        # council, the entry with its person and category in one query, then its published conduct notices
+        with django_assert_num_queries(3):
             client.get(reverse("portal:register-record", args=[entry.registration_number]))
 
 
