@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from discipline.models import Sanction, SanctionKind
@@ -30,5 +31,5 @@ def reapply_block(practitioner: Practitioner, on_date: dt.date) -> str | None:
     if removal is None:
         return None
     return _("You were removed from the register by a fitness to practise panel and may apply again from %(date)s.") % {
-        "date": removal.reapply_date.strftime("%-d %B %Y") if removal.reapply_date else ""
+        "date": date_format(removal.reapply_date) if removal.reapply_date else ""
     }

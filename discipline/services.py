@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -313,8 +314,19 @@ def _lock_case(case: Case) -> Case:
     )
 
 
-def _move_case(case: Case, *, actor: User | None, to: str, reason: str, fields: Sequence[str] = ()) -> None:
-    """Move a locked case along the transition table, with its history row and audit event."""
+def _move_case(
+    case: Case,
+    *,
+    actor: User | None,
+    to: str,
+    reason: str,
+    fields: Sequence[str] = (),
+    due: dt.date | None = None,
+) -> None:
+    """Move a locked case along the transition table, with its history row and audit event.
+
+    The new stage is due when the rules say, unless `due` says otherwise (the appeal deadline of a decision).
+    """
     from_status = case.status
     if to not in CASE_TRANSITIONS[from_status]:
         raise InvalidTransition(
@@ -323,7 +335,7 @@ def _move_case(case: Case, *, actor: User | None, to: str, reason: str, fields: 
         )
     today = council_today()
     case.status = to
-    case.stage_due_date = rules.stage_due(_rules(today), stage=to, from_date=today)
+    case.stage_due_date = due or rules.stage_due(_rules(today), stage=to, from_date=today)
     if to == Case.Status.CLOSED:
         case.closed_at = timezone.now()
     save_with_history(case, actor=actor, reason=reason, fields=["status", "stage_due_date", "closed_at", *fields])
@@ -405,7 +417,7 @@ def case_close(*, actor: User, case: Case, reason: str) -> Case:
         if decision is not None and council_today() <= decision.appeal_deadline:
             raise ApplicationError(
                 _("The time to appeal runs until %(date)s; the case can be closed after that.")
-                % {"date": decision.appeal_deadline.isoformat()}
+                % {"date": date_format(decision.appeal_deadline)}
             )
     interim_orders_end(case=case, actor=actor, reason=_("Case closed: %(reason)s") % {"reason": reason})
     case.outcome = reason
@@ -648,7 +660,7 @@ def interim_order_make(
     _notify_practitioner(
         entry,
         _("An interim order (%(kind)s) is in force on your registration from today, to be reviewed by %(date)s.")
-        % {"kind": RestrictionKind(kind).label, "date": review.isoformat()},
+        % {"kind": RestrictionKind(kind).label, "date": date_format(review)},
         case,
     )
     return order
@@ -914,9 +926,7 @@ def _decision_take_effect(decision: Decision, *, actor: User) -> None:
     hearing.status = Hearing.Status.DECIDED
     save_with_history(hearing, actor=actor, reason="decided", fields=["status"])
     case = _lock_case(decision.case)
-    _move_case(case, actor=actor, to=Case.Status.DECIDED, reason=_("Decided at hearing"))
-    case.stage_due_date = decision.appeal_deadline
-    save_with_history(case, actor=actor, reason="appeal window", fields=["stage_due_date"])
+    _move_case(case, actor=actor, to=Case.Status.DECIDED, reason=_("Decided at hearing"), due=decision.appeal_deadline)
     interim = InterimOrder.objects.filter(case=case, status=InterimOrder.Status.IN_FORCE).first()
     baseline = (interim.restore_status, interim.restore_conditions) if interim is not None else None
     # The decision supersedes any interim order; without a sanction the entry goes back as it was.
@@ -1062,7 +1072,7 @@ def appeal_lodge(
         raise ApplicationError(_("The appeal can't be lodged on a future date."))
     if lodged_date > decision.appeal_deadline:
         raise ApplicationError(
-            _("The time to appeal ended on %(date)s.") % {"date": decision.appeal_deadline.isoformat()}
+            _("The time to appeal ended on %(date)s.") % {"date": date_format(decision.appeal_deadline)}
         )
     sanction = Sanction.objects.select_for_update().filter(decision=decision).first()
     stayable = rules.discipline_rules(decision.rule_set)["stayable_on_appeal"]

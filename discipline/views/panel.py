@@ -18,7 +18,7 @@ from core.selectors import council_get
 from discipline import selectors, services
 from discipline.forms import DecisionForm, DeclarationForm
 from discipline.models import CaseDocument, Decision, PanelSeat
-from discipline.views.staff import _refused, document_response
+from discipline.views.staff import document_response, refused_response
 
 PANEL = staff("discipline.sit_on_panel")
 
@@ -137,5 +137,5 @@ def document(request: AuthenticatedRequest, hearing_id: int, document_id: int) -
     seat = selectors.seat_of_member(user=request.user, hearing_id=hearing_id)
     found = get_object_or_404(CaseDocument, pk=document_id, case_id=seat.hearing.case_id, in_bundle=True)
     if not services.case_document_open(actor=request.user, document=found):
-        return _refused(request, _("Only the case team and the hearing panel can open this document."))
+        return refused_response(request, _("Only the case team and the hearing panel can open this document."))
     return document_response(found.file, name=found.original_name, content_type=found.content_type)

@@ -33,7 +33,6 @@ from discipline.forms import (
     TriageForm,
 )
 from discipline.models import Appeal, Case, CaseDocument, Complaint, ComplaintAttachment, Hearing, InterimOrder
-from licensing.forms import errors_text
 from registry.models import RegisterEntry
 from registry.numbers import normalise_registration_number
 
@@ -43,7 +42,7 @@ MANAGE = staff("discipline.manage_cases")
 INTERIM = staff("discipline.make_interim_order")
 
 
-def _refused(request: AuthenticatedRequest, message: str) -> HttpResponse:
+def refused_response(request: AuthenticatedRequest, message: str) -> HttpResponse:
     """A 403 page returned, not raised, so the refusal's audit event commits with the request."""
     return permission_denied(request, PermissionDenied(message))
 
@@ -143,7 +142,7 @@ def complaint_triage(request: AuthenticatedRequest, complaint_id: int) -> HttpRe
 def complaint_attachment(request: AuthenticatedRequest, complaint_id: int, attachment_id: int) -> HttpResponseBase:
     attachment = get_object_or_404(ComplaintAttachment, pk=attachment_id, complaint_id=complaint_id)
     if not services.complaint_attachment_open(actor=request.user, attachment=attachment):
-        return _refused(request, _("Only the case team can open this attachment."))
+        return refused_response(request, _("Only the case team can open this attachment."))
     return document_response(attachment.file, name=attachment.original_name, content_type=attachment.content_type)
 
 
@@ -205,8 +204,7 @@ def _case_step(
         else:
             messages.success(request, done)
             return redirect("conduct:case", case_id=case_id)
-    messages.error(request, errors_text(form))
-    found = selectors.case_get(case_id=case_id)
+    # The service rolled back whatever it began; the page shows the errors in its summary.
     return render(request, "discipline/staff/case.html", _case_context(request, found, **{form_name: form}), status=400)
 
 
@@ -298,7 +296,7 @@ def document_add(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
 def document(request: AuthenticatedRequest, case_id: int, document_id: int) -> HttpResponseBase:
     found = get_object_or_404(CaseDocument.objects.select_related("case"), pk=document_id, case_id=case_id)
     if not services.case_document_open(actor=request.user, document=found):
-        return _refused(request, _("Only the case team and the hearing panel can open this document."))
+        return refused_response(request, _("Only the case team and the hearing panel can open this document."))
     return document_response(found.file, name=found.original_name, content_type=found.content_type)
 
 
