@@ -44,6 +44,22 @@ app.conf.beat_schedule = {
         "task": "cpd.tasks.audit_reminders_daily",
         "schedule": crontab(hour=7, minute=40),
     },
+    # Read new audit events for changes to rostered practitioners; send immediate alerts and webhooks
+    # (https://crontab.guru/#*_*_*_*_*).
+    "employer-alerts": {
+        "task": "portal.tasks.alerts_run",
+        "schedule": crontab(minute="*"),
+    },
+    # Webhook deliveries whose back-off has run out (https://crontab.guru/#*_*_*_*_*).
+    "webhook-retries": {
+        "task": "portal.tasks.webhook_retry_due",
+        "schedule": crontab(minute="*"),
+    },
+    # The daily alert digest for employers who chose it (https://crontab.guru/#0_6_*_*_*).
+    "employer-alert-digest": {
+        "task": "portal.tasks.alert_digest_daily",
+        "schedule": crontab(hour=6, minute=0),
+    },
     "notification-sweep": {
         "task": "core.tasks.notification_sweep",
         "schedule": crontab(minute="*/5"),

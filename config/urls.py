@@ -6,7 +6,10 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("portal.urls")),
     path("apply/", include("registry.urls")),
-    path(".well-known/", include("portal.views_keys")),  # council-verification-keys.json
+    path(".well-known/", include("portal.views_keys")),
+    path("api/v1/", include("portal.api_urls")),
+    path("employer/", include("portal.employer_urls")),
+    path("staff/verification/", include("portal.staff_urls")),  # council-verification-keys.json
     path("licence/", include("licensing.urls")),
     path("exams/", include("exams.urls")),
     path("cpd/provider/", include("cpd.provider_urls")),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -23,3 +24,10 @@ class CouncilTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+def client_address(request: HttpRequest) -> str:
+    """The caller's address: settings.COUNCIL_CLIENT_ADDRESS_HEADER behind a proxy, else REMOTE_ADDR."""
+    header = settings.COUNCIL_CLIENT_ADDRESS_HEADER
+    value = request.META.get(header, "") if header else ""
+    return (value.split(",")[0].strip() if value else "") or request.META.get("REMOTE_ADDR", "") or "unknown"

@@ -55,6 +55,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "exams.view_exam_reports",
             "discipline.view_cases",
             "discipline.make_interim_order",
+            "portal.view_search_statistics",
+            "portal.export_register",
         }
     ),
     Role.FINANCE_OFFICER: frozenset(
@@ -91,11 +93,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
                     ("exams", "exam"),
                     ("exams", "examversion"),
                     ("cpd", "activitytype"),
+                    ("portal", "employerorganisation"),
+                    ("portal", "employermember"),
                 )
                 for verb in ("view", "add", "change")
             ),
             "core.view_auditevent",
             "core.view_notification",
+            "portal.view_search_statistics",
         }
     ),
     Role.EMPLOYER_USER: frozenset(),

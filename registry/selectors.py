@@ -175,12 +175,18 @@ def _public_entries() -> QuerySet[RegisterEntry]:
     )
 
 
+# A name search needs this many letters: two letters narrow a national register to little.
+NAME_QUERY_MIN_CHARS = 2
+
+
 def public_register_search(
-    *, query: str, category_code: str = "", status: str = ""
+    *, query: str, category_code: str = "", status: str = "", include_previous_names: bool = False
 ) -> tuple[QuerySet[RegisterEntry], str | None]:
     """Search by registration number (exact, check digit verified) or by name, ignoring case and accents.
 
-    Returns the entries and, when the query looked like a number but was not a valid one, a message.
+    Previous names are searched too when `include_previous_names` (the council publishes them).
+    Returns the entries and a problem code: "invalid-number" when the query looked like a number but
+    was not a valid one, "too-short" when a name query had fewer than NAME_QUERY_MIN_CHARS letters.
     """
     query = " ".join(query.split())
     entries = _public_entries()
@@ -195,12 +201,19 @@ def public_register_search(
         if number is None:
             return entries.none(), "invalid-number"
         return entries.filter(registration_number=number), None
+    if sum(char.isalnum() for char in query) < NAME_QUERY_MIN_CHARS:
+        return entries.none(), "too-short"
     entries = entries.alias(
         given_folded=Fold("practitioner__given_names"), family_folded=Fold("practitioner__family_name")
     )
+    if include_previous_names:
+        entries = entries.alias(previous_folded=Fold("practitioner__previous_names"))
     for token in query.split(" ")[:6]:
         folded = fold(token) or ""
-        entries = entries.filter(Q(given_folded__contains=folded) | Q(family_folded__contains=folded))
+        matches = Q(given_folded__contains=folded) | Q(family_folded__contains=folded)
+        if include_previous_names:
+            matches |= Q(previous_folded__contains=folded)
+        entries = entries.filter(matches)
     return entries, None
 
 

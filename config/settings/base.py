@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "core",
     "registry",
@@ -234,3 +237,42 @@ COUNCIL_COMPLAINT_WINDOW_SECONDS = env.int("COUNCIL_COMPLAINT_WINDOW_SECONDS", d
 COUNCIL_COMPLAINT_MIN_SECONDS = env.int("COUNCIL_COMPLAINT_MIN_SECONDS", default=3)
 # Behind a proxy, the request header that carries the client's address (e.g. HTTP_X_REAL_IP); empty: REMOTE_ADDR.
 COUNCIL_CLIENT_ADDRESS_HEADER = env("COUNCIL_CLIENT_ADDRESS_HEADER", default="")
+
+# PUBLIC VERIFICATION AND EMPLOYER SERVICES
+# ------------------------------------------------------------------------------
+# The verification API (portal/api.py): API-key callers only, problem+json errors, rates per key/address.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["portal.api_auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api_auth.ApiKeyRateThrottle", "portal.api_auth.AnonymousRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "portal.api_auth.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "UNICODE_JSON": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Council register verification API",
+    "DESCRIPTION": (
+        "Check registration and practising status, alone or in bulk, and keep an employer roster. "
+        "Errors are RFC 9457 problem details (application/problem+json)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the installed package, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# Requests per minute: each API key, and each address calling without one (the public pages too).
+COUNCIL_API_KEY_RATE = env("COUNCIL_API_KEY_RATE", default="600/min")
+COUNCIL_ANONYMOUS_RATE = env("COUNCIL_ANONYMOUS_RATE", default="60/min")
+# The most registration numbers one bulk verification may check.
+COUNCIL_BULK_VERIFY_MAX = env.int("COUNCIL_BULK_VERIFY_MAX", default=10000)
+# Webhooks to addresses on private networks or loopback are refused unless this is on (tests, demo).
+COUNCIL_WEBHOOK_ALLOW_PRIVATE = env.bool("COUNCIL_WEBHOOK_ALLOW_PRIVATE", default=False)
+COUNCIL_WEBHOOK_TIMEOUT_SECONDS = env.int("COUNCIL_WEBHOOK_TIMEOUT_SECONDS", default=10)
+# Public search counts are kept in each process and written after this many (0: at once).
+COUNCIL_SEARCH_COUNT_FLUSH_EVERY = env.int("COUNCIL_SEARCH_COUNT_FLUSH_EVERY", default=200)

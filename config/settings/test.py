@@ -24,3 +24,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 # runserver and the test live server serve static files themselves; WhiteNoise is for production.
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]
+
+COUNCIL_WEBHOOK_ALLOW_PRIVATE = True
+# Generous, so journeys in one test never meet them; the throttling tests set their own.
+COUNCIL_ANONYMOUS_RATE = "1000/min"
+COUNCIL_API_KEY_RATE = "5000/min"
+COUNCIL_SEARCH_COUNT_FLUSH_EVERY = 0

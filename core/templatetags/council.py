@@ -78,3 +78,9 @@ def money(amount_minor: int | None, currency: str) -> str:
     from core.money import format_minor
 
     return "" if amount_minor is None else format_minor(int(amount_minor), currency)
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    """mapping[key] in a template, or "" when it is missing."""
+    return mapping.get(key, "")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,14 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.access import PUBLIC, access
 from core.exceptions import ApplicationError
+from core.middleware import client_address
 from discipline import selectors, services
 from discipline.forms import ComplaintForm, form_stamp
-
-
-def client_address(request: HttpRequest) -> str:
-    header = settings.COUNCIL_CLIENT_ADDRESS_HEADER
-    value = request.META.get(header, "") if header else ""
-    return (value.split(",")[0].strip() if value else "") or request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 @access(PUBLIC)

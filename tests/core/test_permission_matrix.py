@@ -70,6 +70,8 @@ from licensing.models import (
     RestorationApplication,
     StripeEvent,
 )
+from portal import services as portal_services
+from portal.models import ApiKey, EmployerOrganisation, RosterEntry, RosterUpload, WebhookDelivery
 from registry.models import Application, ApplicationDocument, InformationRequest, RegisterCategory, RegisterEntry
 from registry.services import application_decide, register_entry_change_status
 from tests import factories
@@ -100,6 +102,12 @@ ALL_APPLICANTS = SIGNED_IN
 # Who may pass each URL's gate, by URL name pattern (first match wins).
 EXPECTED: list[tuple[str, set[str]]] = [
     ("portal:*", EVERYONE),
+    # The API's gate is open; DRF then asks for an API key where an operation needs one (tests/portal).
+    ("api:*", EVERYONE),
+    # Employer users pass the gate; each sees only their own organisation's data (tests/portal).
+    ("employer:*", {EMPLOYER}),
+    ("verification_staff:statistics", {Role.REGISTRAR.value, Role.COUNCIL_ADMIN.value}),
+    ("verification_staff:*", {Role.REGISTRAR.value}),
     ("well-known-verification-keys", EVERYONE),
     ("registry:*", SIGNED_IN),
     # Stripe's webhook is open to anyone; only a body signed with the webhook secret is acted on.
@@ -212,6 +220,7 @@ def world(categories: Any) -> dict[str, Any]:
         **_exams_world(registrar),
         **_cpd_world(entry),
         **_discipline_world(registrar),
+        **_employer_world(entry),
     }
 
 
@@ -405,6 +414,34 @@ def _discipline_world(registrar: Any) -> dict[str, Any]:
     }
 
 
+def _employer_world(entry: RegisterEntry) -> dict[str, Any]:
+    """An organisation none of the matrix's clients acts for, with a roster, an upload, a key and a webhook
+    delivery."""
+    user = factories.UserFactory()
+    organisation = portal_services.organisation_create(actor=None, name="Other employer")
+    portal_services.member_add(actor=None, organisation=organisation, user=user)
+    upload = portal_services.roster_upload(
+        actor=user,
+        organisation=organisation,
+        name="roster.csv",
+        data=f"registration_number\n{entry.registration_number}\n".encode(),
+    )
+    key, _raw = portal_services.api_key_issue(actor=user, organisation=organisation, name="HR")
+    portal_services.alert_settings_save(
+        actor=user, organisation=organisation, frequency="DAILY", webhook_url="http://127.0.0.1:9/hook"
+    )
+    delivery = WebhookDelivery.objects.create(
+        organisation=organisation, url="http://127.0.0.1:9/hook", body="{}", status=WebhookDelivery.Status.FAILED
+    )
+    return {
+        "roster_upload": upload,
+        "roster": RosterEntry.objects.get(organisation=organisation),
+        "key": key,
+        "delivery": delivery,
+        "reference": "VS-0000-0000-0000",
+    }
+
+
 def _registered_entry(registrar: Any) -> RegisterEntry:
     application = factories.application_in_review(
         applicant=factories.UserFactory(),
@@ -463,6 +500,11 @@ def _sample_kwargs(route: Route, world: dict[str, Any]) -> dict[str, Any]:
         "order_id": _pk(world, "order"),
         "hearing_id": _pk(world, "hearing"),
         "appeal_id": 1,
+        "roster_upload_id": _pk(world, "roster_upload"),
+        "roster_id": _pk(world, "roster"),
+        "key_id": _pk(world, "key"),
+        "delivery_id": _pk(world, "delivery"),
+        "reference": world.get("reference", "VS-X"),
         "token": world.get("token", "x"),
         "content_type_id": "1",
         "url": "nothing",
@@ -526,6 +568,13 @@ def _state() -> tuple[Any, ...]:
         Sanction.objects.count(),
         Appeal.objects.count(),
         tuple(Publication.objects.order_by("pk").values_list("status")),
+        RosterEntry.objects.count(),
+        RosterUpload.objects.count(),
+        tuple(ApiKey.objects.order_by("pk").values_list("revoked_at")),
+        tuple(
+            EmployerOrganisation.objects.order_by("pk").values_list("alert_frequency", "webhook_url", "webhook_secret")
+        ),
+        WebhookDelivery.objects.count(),
     )
 
 
@@ -644,6 +693,13 @@ MUTATING = [
         {"outcome": "SANCTION", "findings": "x", "sanction_kind": "CAUTION", "reasons": "y", "public_summary": "z"},
     ),
     ("panel:confirm", {}),
+    ("employer:roster-upload", {"roster": "x"}),
+    ("employer:roster-remove", {}),
+    ("employer:keys", {"name": "Stolen"}),
+    ("employer:key-revoke", {}),
+    ("employer:alerts", {"frequency": "IMMEDIATE", "webhook_url": "https://attacker.example/hook"}),
+    ("employer:webhook-secret", {}),
+    ("employer:delivery-resend", {}),
     (
         "renewals:extension-grant",
         {"due_date": "2027-02-01", "penalty_from_date": "2027-05-01", "lapse_date": "2027-08-01", "reason": "Illness"},
@@ -664,7 +720,7 @@ def _assert_wrong_clients_change_nothing(name: str, data: dict[str, str], world:
     assert allowed is not None
     if name.startswith("registry:"):
         allowed = {OWNER}
-    if name.startswith(("licensing:", "exams:", "cpd:")) or (
+    if name.startswith(("licensing:", "exams:", "cpd:", "employer:")) or (
         name.startswith("cpd_provider:") and name != "cpd_provider:apply"
     ):
         # the sample invoice, entry, restoration, booking, audit and provider belong to nobody in the matrix
@@ -691,7 +747,17 @@ STAFF_ROUTES = [
     route
     for route in ROUTES
     if route.name.startswith(
-        ("staff:", "admin:", "finance:", "renewals:", "exams_staff:", "cpd_staff:", "conduct:", "panel:")
+        (
+            "staff:",
+            "admin:",
+            "finance:",
+            "renewals:",
+            "exams_staff:",
+            "cpd_staff:",
+            "conduct:",
+            "panel:",
+            "verification_staff:",
+        )
     )
 ]
 

@@ -1,0 +1,356 @@
+"""Reads for the public register, verification and employer services.
+
+Everything public goes through `public_fields` or `standing_*`: they hold DESIGN.md's public list,
+and nothing else of a practitioner is ever read into a public response.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from core.models import User
+from core.selectors import council_get, council_today
+from discipline.models import Publication
+from licensing.models import Licence
+from portal.models import (
+    ApiKey,
+    ChangeAlert,
+    EmployerMember,
+    EmployerOrganisation,
+    RosterEntry,
+    RosterUpload,
+    SearchCount,
+    VerificationStatement,
+    WebhookDelivery,
+)
+from registry.lifecycles import ENTRY_PRACTISING_STATUSES
+from registry.models import RegisterEntry
+from registry.selectors import _public_entries
+
+EXPIRING_WITHIN_DAYS = 60
+
+
+# Public register -----------------------------------------------------------------------------
+
+
+def with_licence(entries: QuerySet[RegisterEntry], *, on_date: dt.date) -> QuerySet[RegisterEntry]:
+    """Annotate the practising licence in force on a date (its first and last days), if any."""
+    in_force = Licence.objects.filter(
+        register_entry=OuterRef("pk"), valid_from_date__lte=on_date, valid_to_date__gte=on_date
+    ).order_by("-valid_to_date")
+    return entries.annotate(
+        licence_valid_from=Subquery(in_force.values("valid_from_date")[:1]),
+        licence_valid_to=Subquery(in_force.values("valid_to_date")[:1]),
+    )
+
+
+def public_entries(*, on_date: dt.date | None = None) -> QuerySet[RegisterEntry]:
+    """The public register, with the licence in force on `on_date` (default: today where the request is:
+    the council's middleware activates its time zone, so no query is spent asking for it)."""
+    return with_licence(_public_entries(), on_date=on_date or timezone.localdate())
+
+
+def public_entry(*, registration_number: str) -> RegisterEntry:
+    return public_entries().get(registration_number=registration_number)
+
+
+def status_headline(*, status: str, status_label: str, licence_valid_to: dt.date | None) -> str:
+    """The status in plain words, e.g. "Registered and licensed to practise until 31 March 2027"."""
+    if status in ENTRY_PRACTISING_STATUSES:
+        conditioned = status == RegisterEntry.Status.REGISTERED_WITH_CONDITIONS
+        if licence_valid_to is not None:
+            until = date_format(licence_valid_to, "j F Y")
+            if conditioned:
+                return _("Registered with conditions, and licensed to practise until %(date)s") % {"date": until}
+            return _("Registered and licensed to practise until %(date)s") % {"date": until}
+        if conditioned:
+            return _("Registered with conditions; no practising licence is in force")
+        return _("Registered; no practising licence is in force")
+    return _("Not permitted to practise: %(status)s") % {"status": status_label}
+
+
+def public_notices_for(entry_ids: Iterable[int]) -> dict[int, list[Publication]]:
+    """The notices published today, for many entries in one query."""
+    notices: dict[int, list[Publication]] = {}
+    rows = (
+        Publication.objects.filter(register_entry_id__in=list(entry_ids), status=Publication.Status.PUBLISHED)
+        .only("kind", "summary", "start_date", "end_date", "register_entry_id")
+        .order_by("-start_date", "-id")
+    )
+    for notice in rows:
+        notices.setdefault(notice.register_entry_id, []).append(notice)
+    return notices
+
+
+def public_fields(entry: RegisterEntry, *, notices: list[Publication], show_previous_names: bool) -> dict[str, Any]:
+    """An entry as the public may see it: DESIGN.md's public list, and nothing else."""
+    licence_to = getattr(entry, "licence_valid_to", None)
+    data: dict[str, Any] = {
+        "registration_number": entry.registration_number,
+        "given_names": entry.practitioner.given_names,
+        "family_name": entry.practitioner.family_name,
+        "category": {"code": entry.category.code, "name": entry.category.name},
+        "status": entry.status,
+        "status_label": str(entry.get_status_display()),
+        "status_summary": status_headline(
+            status=entry.status, status_label=str(entry.get_status_display()), licence_valid_to=licence_to
+        ),
+        "may_practise": entry.status in ENTRY_PRACTISING_STATUSES,
+        "registered_since": entry.registered_date,
+        "conditions": entry.conditions,
+        "licence": (
+            {"valid_from": getattr(entry, "licence_valid_from", None), "valid_to": licence_to}
+            if licence_to is not None
+            else None
+        ),
+        "notices": [
+            {
+                "kind": notice.kind,
+                "kind_label": str(notice.get_kind_display()),
+                "start_date": notice.start_date,
+                "end_date": notice.end_date,
+                "summary": notice.summary,
+            }
+            for notice in notices
+        ],
+    }
+    if show_previous_names:
+        data["previous_names"] = entry.practitioner.previous_names
+    return data
+
+
+def shows_previous_names(council: Any = None) -> bool:
+    """Whether the council publishes previous names. Pass request.council to save a query."""
+    council = council or council_get()
+    return bool(council and council.public_register_shows_previous_names)
+
+
+@dataclass(frozen=True)
+class StatusPeriod:
+    status: str
+    label: str
+    start_date: dt.date
+    end_date: dt.date | None
+
+
+def status_periods(*, entry: RegisterEntry) -> list[StatusPeriod]:
+    """The entry's statuses over time, oldest first, from its history rows (consecutive repeats merged)."""
+    rows = list(entry.history.order_by("history_date", "history_id").values_list("status", "history_date"))
+    periods: list[tuple[str, dt.date]] = []
+    for status, changed_at in rows:
+        if periods and periods[-1][0] == status:
+            continue
+        periods.append((status, timezone.localdate(changed_at)))
+    if periods:
+        # The first period starts when the person was registered, even when the history begins later.
+        periods[0] = (periods[0][0], min(periods[0][1], entry.registered_date))
+    labels = dict(RegisterEntry.Status.choices)
+    return [
+        StatusPeriod(
+            status=status,
+            label=str(labels.get(status, status)),
+            start_date=start,
+            end_date=periods[index + 1][1] if index + 1 < len(periods) else None,
+        )
+        for index, (status, start) in enumerate(periods)
+    ]
+
+
+# As-at facts (for statements) ------------------------------------------------------------------
+
+
+def _end_of_day(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+
+
+def entry_facts_as_at(*, entry: RegisterEntry, day: dt.date) -> dict[str, Any]:
+    """What the register said of an entry at the end of `day` (council time): the body of a statement."""
+    end = _end_of_day(day)
+    registered = day >= entry.registered_date
+    status = ""
+    conditions = ""
+    if registered:
+        row = entry.history.filter(history_date__lt=end).order_by("-history_date", "-history_id").first()
+        if row is None:  # registered before the history begins (e.g. an imported register)
+            row = entry.history.order_by("history_date", "history_id").first()
+        status = row.status if row is not None else entry.status
+        conditions = row.conditions if row is not None else entry.conditions
+    licence = (
+        Licence.objects.filter(
+            register_entry=entry, valid_from_date__lte=day, valid_to_date__gte=day, issued_at__lt=end
+        )
+        .order_by("-valid_to_date")
+        .values("valid_from_date", "valid_to_date")
+        .first()
+        if registered
+        else None
+    )
+    notices = (
+        list(
+            Publication.objects.filter(register_entry=entry, start_date__lte=day, created_at__lt=end)
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
+            .filter(Q(taken_down_at__isnull=True) | Q(taken_down_at__gte=end))
+            .order_by("start_date", "id")
+            .values("kind", "start_date", "end_date")
+        )
+        if registered
+        else []
+    )
+    practising = status in ENTRY_PRACTISING_STATUSES
+    return {
+        "typ": "verification-statement",
+        "as_at": day.isoformat(),
+        "registration_number": entry.registration_number,
+        "given_names": entry.practitioner.given_names,
+        "family_name": entry.practitioner.family_name,
+        "category": entry.category.code,
+        "category_name": entry.category.name,
+        "on_register": registered,
+        "status": status or "NOT_REGISTERED",
+        "may_practise": practising,
+        "unrestricted": practising and not conditions and not notices,
+        "conditions": conditions,
+        "licence": (
+            {"valid_from": licence["valid_from_date"].isoformat(), "valid_to": licence["valid_to_date"].isoformat()}
+            if licence
+            else None
+        ),
+        "notices": [
+            {
+                "kind": notice["kind"],
+                "start_date": notice["start_date"].isoformat(),
+                "end_date": notice["end_date"].isoformat() if notice["end_date"] else None,
+            }
+            for notice in notices
+        ],
+    }
+
+
+def statement_get(*, reference: str) -> VerificationStatement:
+    return VerificationStatement.objects.select_related("register_entry").get(reference=reference.strip().upper())
+
+
+# Employers -------------------------------------------------------------------------------------
+
+
+def organisation_for(*, user: User) -> EmployerOrganisation | None:
+    """The organisation a user acts for, or None. Every employer read is scoped by it."""
+    member = EmployerMember.objects.select_related("organisation").filter(user=user).first()
+    if member is None or not member.organisation.is_active:
+        return None
+    return member.organisation
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    roster_id: int
+    staff_reference: str
+    entry: RegisterEntry
+    flags: tuple[str, ...]
+
+
+ROSTER_FLAGS = ("lapsed", "suspended", "removed", "conditioned", "expiring", "unlicensed")
+
+
+def _flags(entry: RegisterEntry, *, today: dt.date) -> tuple[str, ...]:
+    status = entry.status
+    flags = []
+    if status == RegisterEntry.Status.LAPSED:
+        flags.append("lapsed")
+    elif status == RegisterEntry.Status.SUSPENDED:
+        flags.append("suspended")
+    elif status not in ENTRY_PRACTISING_STATUSES:
+        flags.append("removed")
+    if status == RegisterEntry.Status.REGISTERED_WITH_CONDITIONS:
+        flags.append("conditioned")
+    valid_to = getattr(entry, "licence_valid_to", None)
+    if status in ENTRY_PRACTISING_STATUSES:
+        if valid_to is None:
+            flags.append("unlicensed")
+        elif valid_to <= today + dt.timedelta(days=EXPIRING_WITHIN_DAYS):
+            flags.append("expiring")
+    return tuple(flags)
+
+
+def roster_rows(*, organisation: EmployerOrganisation) -> Iterator[RosterRow]:
+    """The organisation's roster with each person's public standing today, ordered by name, streamed."""
+    today = council_today()
+    roster = (
+        RosterEntry.objects.filter(organisation=organisation)
+        .order_by("register_entry__practitioner__family_name", "register_entry__practitioner__given_names", "id")
+        .values_list("id", "staff_reference", "register_entry_id")
+    )
+    chunk: list[tuple[int, str, int]] = []
+    for row in roster.iterator(chunk_size=2000):
+        chunk.append(row)
+        if len(chunk) == 2000:
+            yield from _roster_chunk(chunk, today=today)
+            chunk = []
+    if chunk:
+        yield from _roster_chunk(chunk, today=today)
+
+
+def _roster_chunk(chunk: list[tuple[int, str, int]], *, today: dt.date) -> Iterator[RosterRow]:
+    entries = {entry.pk: entry for entry in public_entries(on_date=today).filter(pk__in=[row[2] for row in chunk])}
+    for roster_id, reference, entry_id in chunk:
+        entry = entries[entry_id]
+        yield RosterRow(roster_id=roster_id, staff_reference=reference, entry=entry, flags=_flags(entry, today=today))
+
+
+def roster_summary(rows: Iterable[RosterRow]) -> dict[str, int]:
+    counts = dict.fromkeys(("total", *ROSTER_FLAGS), 0)
+    for row in rows:
+        counts["total"] += 1
+        for flag in row.flags:
+            counts[flag] += 1
+    return counts
+
+
+def roster_uploads(*, organisation: EmployerOrganisation) -> QuerySet[RosterUpload]:
+    return RosterUpload.objects.filter(organisation=organisation).select_related("uploaded_by")
+
+
+def roster_upload_get(*, organisation: EmployerOrganisation, upload_id: int) -> RosterUpload:
+    return RosterUpload.objects.get(organisation=organisation, pk=upload_id)
+
+
+def api_keys(*, organisation: EmployerOrganisation) -> QuerySet[ApiKey]:
+    return ApiKey.objects.filter(organisation=organisation).select_related("created_by", "revoked_by")
+
+
+def api_key_get(*, organisation: EmployerOrganisation, key_id: int) -> ApiKey:
+    return ApiKey.objects.get(organisation=organisation, pk=key_id)
+
+
+def alerts(*, organisation: EmployerOrganisation) -> QuerySet[ChangeAlert]:
+    return ChangeAlert.objects.filter(organisation=organisation).select_related(
+        "register_entry__practitioner", "register_entry__category"
+    )
+
+
+def deliveries(*, organisation: EmployerOrganisation) -> QuerySet[WebhookDelivery]:
+    return WebhookDelivery.objects.filter(organisation=organisation).select_related("alert")
+
+
+def delivery_get(*, organisation: EmployerOrganisation, delivery_id: int) -> WebhookDelivery:
+    return WebhookDelivery.objects.get(organisation=organisation, pk=delivery_id)
+
+
+# Staff -------------------------------------------------------------------------------------------
+
+
+def search_statistics(*, since: dt.date) -> list[dict[str, Any]]:
+    """Daily counts of public searches since a date, newest first (anonymous: no one's searches are kept)."""
+    return list(
+        SearchCount.objects.filter(day__gte=since)
+        .order_by("-day", "channel", "kind", "outcome")
+        .values("day", "channel", "kind", "outcome", "count")
+    )

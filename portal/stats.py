@@ -1,0 +1,51 @@
+"""Anonymous counts of public searches: by day, channel (web, api), kind and outcome. No one's queries,
+addresses or keys are kept. Counts are held in the process and written in one upsert every
+settings.COUNCIL_SEARCH_COUNT_FLUSH_EVERY searches (and at exit), so the hottest paths pay no write."""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections import Counter
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+_lock = threading.Lock()
+_pending: Counter[tuple[str, str, str, str]] = Counter()
+
+UPSERT = (
+    "INSERT INTO portal_searchcount (day, channel, kind, outcome, count) VALUES (%s, %s, %s, %s, %s) "
+    "ON CONFLICT (day, channel, kind, outcome) DO UPDATE SET count = portal_searchcount.count + excluded.count"
+)
+
+
+def search_counted(*, channel: str, kind: str, outcome: str, times: int = 1) -> None:
+    key = (timezone.localdate().isoformat(), channel, kind, outcome)
+    with _lock:
+        _pending[key] += times
+        due = sum(_pending.values()) > settings.COUNCIL_SEARCH_COUNT_FLUSH_EVERY
+    if due:
+        search_counts_flush()
+
+
+def search_counts_flush() -> int:
+    """Write the counts held so far. Returns how many searches were written."""
+    with _lock:
+        rows = [(*key, count) for key, count in _pending.items()]
+        _pending.clear()
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(UPSERT, rows)
+    return sum(row[4] for row in rows)
+
+
+def _flush_at_exit() -> None:
+    try:
+        search_counts_flush()
+    except Exception:  # noqa: BLE001 - the process is ending; counts are best effort by design
+        return
+
+
+atexit.register(_flush_at_exit)
