@@ -53,6 +53,8 @@ from exams.models import Exam, ExamVersion
 from licensing import rules as licensing_rules
 from licensing import services as licensing
 from licensing.models import Invoice, RenewalPeriod
+from portal import alerts as portal_alerts
+from portal import services as employers
 from registry import services as registry
 from registry.models import (
     Application,
@@ -560,11 +562,13 @@ class _Seeder:
         self._configuration()
         self._accounts()
         self._register()
+        self._employers()
         self._open_applications()
         self._renewals()
         self._cpd()
         self._exams()
         self._conduct()
+        portal_alerts.alerts_collect()
 
     # Configuration rows, each with its configuration.created audit event.
 
@@ -945,6 +949,29 @@ class _Seeder:
             reason="Qualified in Zimbabwe; SAQA evaluation at NQF level 5 received. Approved to test before applying.",
             expires_date=council_today() + dt.timedelta(days=365),
         )
+
+    def _employers(self) -> None:
+        """An employer with a roster of forty staff, some not in good standing, watching for changes from here
+        on: the later stages (renewals, lapses, conduct) give it alerts to read."""
+        employer = self.accounts["employer"]
+        organisation = employers.organisation_create(
+            actor=None, name="Ubuntu Community Care", registration_number="NPO 042-117"
+        )
+        employers.member_add(actor=None, organisation=organisation, user=employer)
+        portal_alerts.alerts_cursor_to_now()
+        entries = RegisterEntry.objects.order_by("pk")
+        numbers = [
+            *entries.filter(status=EntryStatus.REGISTERED).values_list("registration_number", flat=True)[:32],
+            *entries.exclude(status=EntryStatus.REGISTERED).values_list("registration_number", flat=True)[:8],
+        ]
+        rows = "".join(f"{number},EMP-{index:03d}\n" for index, number in enumerate(numbers, start=1))
+        employers.roster_upload(
+            actor=employer,
+            organisation=organisation,
+            name="staff-roster.csv",
+            data=f"registration_number,reference\n{rows}".encode(),
+        )
+        employers.api_key_issue(actor=employer, organisation=organisation, name="HR system")
 
     def _conduct(self) -> None:
         """Conduct work in every stage: a care leaver's complaint awaiting triage, an investigation under a

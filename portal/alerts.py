@@ -69,7 +69,23 @@ def _entry_ids(events: list[AuditEvent]) -> dict[int, int]:
 
 
 def alerts_collect() -> list[int]:
-    """Turn new audit events into alerts. Returns the new alerts' ids. One job at a time (the cursor's lock)."""
+    """Turn every new audit event into alerts, a batch at a time. Returns the new alerts' ids."""
+    ids: list[int] = []
+    while True:
+        batch, more = _collect_batch()
+        ids.extend(batch)
+        if not more:
+            return ids
+
+
+def alerts_cursor_to_now() -> None:
+    """Start alerts from the next event (an organisation set up on an existing register, or the demo)."""
+    last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    AlertCursor.objects.update_or_create(name="audit", defaults={"last_event_id": last})
+
+
+def _collect_batch() -> tuple[list[int], bool]:
+    """One batch of events after the cursor, in its own transaction. One job at a time (the cursor's lock)."""
     with transaction.atomic():
         cursor, _created = AlertCursor.objects.select_for_update().get_or_create(name="audit")
         events = list(
@@ -78,7 +94,7 @@ def alerts_collect() -> list[int]:
             .only("pk", "action", "object_type_id", "object_id", "before", "after", "occurred_at")[:BATCH]
         )
         if not events:
-            return []
+            return [], False
         cursor.last_event_id = events[-1].pk
         cursor.save(update_fields=["last_event_id"])
         watched = [event for event in events if event.action in WATCHED]
@@ -109,7 +125,7 @@ def alerts_collect() -> list[int]:
             )
         )
         _webhooks_queue(ids)
-    return ids
+    return ids, len(events) == BATCH
 
 
 def _alert_message(alert: ChangeAlert) -> dict[str, Any]:

@@ -391,7 +391,7 @@ class Verifications(_PublicApiView):
         found: dict[str, tuple[str, str, dt.date | None]] = {}
         entries = selectors.with_licence(
             RegisterEntry.objects.filter(registration_number__in=wanted), on_date=timezone.localdate()
-        ).values_list("registration_number", "status", "conditions", "licence_valid_to")
+        ).values_list("registration_number", "status", "conditions", "licence_valid_to")  # type: ignore[misc]
         for number, status, conditions, valid_to in entries:
             found[number] = (status, conditions, valid_to)
         results = []

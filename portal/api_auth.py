@@ -127,9 +127,9 @@ def _flatten(detail: Any, path: str = "") -> list[dict[str, str]]:
 def _response_without_rollback(exc: exceptions.APIException) -> Response:
     headers = {}
     if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+        headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+        headers["Retry-After"] = str(int(exc.wait))
     return Response({}, status=exc.status_code, headers=headers)
 
 

@@ -182,21 +182,23 @@ class ChangeAlert(models.Model):
 
     def description(self) -> str:
         """The change in words, in the active language."""
+        from django.utils.translation import gettext
+
         from registry.models import RegisterEntryStatus
 
         labels = dict(RegisterEntryStatus.choices)
         if self.kind == AlertKind.STATUS:
-            return _("Register status changed from %(before)s to %(after)s.") % {
+            return gettext("Register status changed from %(before)s to %(after)s.") % {
                 "before": labels.get(self.before.get("status", ""), self.before.get("status", "")),
                 "after": labels.get(self.after.get("status", ""), self.after.get("status", "")),
             }
         if self.kind == AlertKind.LICENCE:
-            return _("A practising licence was issued, valid until %(date)s.") % {
+            return gettext("A practising licence was issued, valid until %(date)s.") % {
                 "date": self.after.get("valid_to", "")
             }
         if self.after.get("action") == "publication.taken_down":
-            return _("A fitness to practise notice was taken down from the public register.")
-        return _("A fitness to practise notice was published on the public register.")
+            return gettext("A fitness to practise notice was taken down from the public register.")
+        return gettext("A fitness to practise notice was published on the public register.")
 
 
 class AlertCursor(models.Model):

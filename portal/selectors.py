@@ -349,8 +349,5 @@ def delivery_get(*, organisation: EmployerOrganisation, delivery_id: int) -> Web
 
 def search_statistics(*, since: dt.date) -> list[dict[str, Any]]:
     """Daily counts of public searches since a date, newest first (anonymous: no one's searches are kept)."""
-    return list(
-        SearchCount.objects.filter(day__gte=since)
-        .order_by("-day", "channel", "kind", "outcome")
-        .values("day", "channel", "kind", "outcome", "count")
-    )
+    rows = SearchCount.objects.filter(day__gte=since).order_by("-day", "channel", "kind", "outcome")
+    return [dict(row) for row in rows.values("day", "channel", "kind", "outcome", "count")]

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,11 +31,11 @@ from portal.models import EmployerOrganisation, RosterEntry
 ROSTER_PAGE = 50
 
 
-def _organisation_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _organisation_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Pass the user's organisation to the view; a user who acts for none gets a 403 page."""
 
     @wraps(view)
-    def wrapped(request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         organisation = selectors.organisation_for(user=request.user)
         if organisation is None:
             return permission_denied(

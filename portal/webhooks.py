@@ -13,6 +13,7 @@ time, and refuses timestamps more than five minutes old (docs/guides/employer-se
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -67,7 +68,7 @@ def url_check(url: str) -> None:
     except OSError as error:
         raise ApplicationError(_("The webhook address's host name could not be found.")) from error
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
+        ip = ipaddress.ip_address(str(address).split("%")[0])
         if not ip.is_global:
             raise ApplicationError(_("The webhook address must be on the public internet."))
 
@@ -77,7 +78,7 @@ def dispatch_after_commit(ids: Sequence[int]) -> None:
     from portal.tasks import webhook_deliver
 
     for delivery_id in ids:
-        transaction.on_commit(lambda pk=delivery_id: webhook_deliver.delay(pk), robust=True)
+        transaction.on_commit(functools.partial(webhook_deliver.delay, delivery_id), robust=True)
 
 
 def deliver(*, delivery_id: int) -> WebhookDelivery | None:
