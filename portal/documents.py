@@ -15,7 +15,7 @@ from fpdf.fonts import FontFace
 
 from licensing.certificates import FONT, QR_SIZE_MM, PdfDocument, pdf_date, pdf_text, qr_png
 from portal.models import VerificationStatement
-from portal.selectors import RosterRow, status_headline
+from portal.selectors import RosterRow, licensing_in_force, status_headline
 from registry.models import RegisterEntryStatus
 
 STATUS_LABELS = dict(RegisterEntryStatus.choices)
@@ -30,6 +30,7 @@ def statement_status_words(payload: dict[str, Any]) -> str:
         status=status,
         status_label=str(STATUS_LABELS.get(status, status)),
         licence_valid_to=dt.date.fromisoformat(licence["valid_to"]) if licence else None,
+        licensing=licensing_in_force(on_date=dt.date.fromisoformat(payload["as_at"])),
     )
 
 

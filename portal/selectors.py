@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from core.models import User
 from core.selectors import council_get, council_today
 from discipline.models import Publication
-from licensing.models import Licence
+from licensing.models import Licence, RenewalPeriod
 from portal.models import (
     ApiKey,
     ChangeAlert,
@@ -62,10 +63,28 @@ def public_entry(*, registration_number: str) -> RegisterEntry:
     return public_entries().get(registration_number=registration_number)
 
 
-def status_headline(*, status: str, status_label: str, licence_valid_to: dt.date | None) -> str:
+LICENSING_CACHE_SECONDS = 300
+
+
+def licensing_in_force(*, on_date: dt.date | None = None) -> bool:
+    """Whether a licence year covers the date. A council that has none (yet) registers without licences,
+    and then "no licence in force" says nothing about anyone. Cached for a few minutes: it is asked on
+    the hottest pages and changes once a year."""
+    day = on_date or timezone.localdate()
+    key = f"portal:licensing-in-force:{day.isoformat()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = RenewalPeriod.objects.filter(valid_from_date__lte=day, valid_to_date__gte=day).exists()
+        cache.set(key, cached, LICENSING_CACHE_SECONDS)
+    return bool(cached)
+
+
+def status_headline(*, status: str, status_label: str, licence_valid_to: dt.date | None, licensing: bool = True) -> str:
     """The status in plain words, e.g. "Registered and licensed to practise until 31 March 2027"."""
     if status in ENTRY_PRACTISING_STATUSES:
         conditioned = status == RegisterEntry.Status.REGISTERED_WITH_CONDITIONS
+        if not licensing and licence_valid_to is None:
+            return _("Registered with conditions: may practise") if conditioned else _("Registered: may practise")
         if licence_valid_to is not None:
             until = date_format(licence_valid_to, "j F Y")
             if conditioned:
@@ -101,7 +120,10 @@ def public_fields(entry: RegisterEntry, *, notices: list[Publication], show_prev
         "status": entry.status,
         "status_label": str(entry.get_status_display()),
         "status_summary": status_headline(
-            status=entry.status, status_label=str(entry.get_status_display()), licence_valid_to=licence_to
+            status=entry.status,
+            status_label=str(entry.get_status_display()),
+            licence_valid_to=licence_to,
+            licensing=licensing_in_force(),
         ),
         "may_practise": entry.status in ENTRY_PRACTISING_STATUSES,
         "registered_since": entry.registered_date,
@@ -260,7 +282,7 @@ class RosterRow:
 ROSTER_FLAGS = ("lapsed", "suspended", "removed", "conditioned", "expiring", "unlicensed")
 
 
-def _flags(entry: RegisterEntry, *, today: dt.date) -> tuple[str, ...]:
+def _flags(entry: RegisterEntry, *, today: dt.date, licensing: bool) -> tuple[str, ...]:
     status = entry.status
     flags = []
     if status == RegisterEntry.Status.LAPSED:
@@ -274,7 +296,8 @@ def _flags(entry: RegisterEntry, *, today: dt.date) -> tuple[str, ...]:
     valid_to = getattr(entry, "licence_valid_to", None)
     if status in ENTRY_PRACTISING_STATUSES:
         if valid_to is None:
-            flags.append("unlicensed")
+            if licensing:
+                flags.append("unlicensed")
         elif valid_to <= today + dt.timedelta(days=EXPIRING_WITHIN_DAYS):
             flags.append("expiring")
     return tuple(flags)
@@ -300,9 +323,11 @@ def roster_rows(*, organisation: EmployerOrganisation) -> Iterator[RosterRow]:
 
 def _roster_chunk(chunk: list[tuple[int, str, int]], *, today: dt.date) -> Iterator[RosterRow]:
     entries = {entry.pk: entry for entry in public_entries(on_date=today).filter(pk__in=[row[2] for row in chunk])}
+    licensing = licensing_in_force(on_date=today)
     for roster_id, reference, entry_id in chunk:
         entry = entries[entry_id]
-        yield RosterRow(roster_id=roster_id, staff_reference=reference, entry=entry, flags=_flags(entry, today=today))
+        flags = _flags(entry, today=today, licensing=licensing)
+        yield RosterRow(roster_id=roster_id, staff_reference=reference, entry=entry, flags=flags)
 
 
 def roster_summary(rows: Iterable[RosterRow]) -> dict[str, int]:

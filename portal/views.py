@@ -113,6 +113,7 @@ def register_record(request: HttpRequest, registration_number: str) -> HttpRespo
                 status=entry.status,
                 status_label=str(entry.get_status_display()),
                 licence_valid_to=getattr(entry, "licence_valid_to", None),
+                licensing=selectors.licensing_in_force(),
             ),
             "notices": selectors.public_notices_for([entry.pk]).get(entry.pk, []),
             "periods": selectors.status_periods(entry=entry),

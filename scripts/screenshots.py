@@ -95,6 +95,13 @@ def main() -> None:
                 _sign_in(page, base, "practitioner@demo.council.example")
                 page.goto(f"{base}/licence/")
                 page.screenshot(path=str(OUT / "renewal.png"), full_page=True)
+                employer = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                _sign_in(employer, base, "employer@demo.council.example")
+                employer.goto(f"{base}/employer/")
+                employer.screenshot(path=str(OUT / "employer-roster.png"), full_page=False)
+                employer.goto(f"{base}/api/v1/docs/")
+                employer.wait_for_selector(".opblock")
+                employer.screenshot(path=str(OUT / "api-docs.png"), full_page=False)
                 for email, path, name in (
                     ("registrar@demo.council.example", "/staff/applications/?status=IN_REVIEW", "registrar-queue.png"),
                     ("finance-officer@demo.council.example", "/staff/finance/", "finance-aged-debt.png"),
