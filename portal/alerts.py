@@ -99,11 +99,13 @@ def _collect_batch() -> tuple[list[int], bool]:
         cursor.save(update_fields=["last_event_id"])
         watched = [event for event in events if event.action in WATCHED]
         entry_of = _entry_ids(watched)
-        watchers: dict[int, list[int]] = defaultdict(list)
-        for organisation_id, entry_id in RosterEntry.objects.filter(
+        # Who watched each entry, and since when: a change made before someone was rostered is not theirs
+        # to hear of, even when the job reads it late (its first run, or after an outage).
+        watchers: dict[int, list[tuple[int, Any]]] = defaultdict(list)
+        for organisation_id, entry_id, since in RosterEntry.objects.filter(
             register_entry_id__in=set(entry_of.values()), organisation__is_active=True
-        ).values_list("organisation_id", "register_entry_id"):
-            watchers[entry_id].append(organisation_id)
+        ).values_list("organisation_id", "register_entry_id", "created_at"):
+            watchers[entry_id].append((organisation_id, since))
         new = [
             ChangeAlert(
                 organisation_id=organisation_id,
@@ -116,7 +118,8 @@ def _collect_batch() -> tuple[list[int], bool]:
             )
             for event in watched
             if event.pk in entry_of
-            for organisation_id in watchers.get(entry_of[event.pk], [])
+            for organisation_id, since in watchers.get(entry_of[event.pk], [])
+            if event.occurred_at >= since
         ]
         created = ChangeAlert.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
         ids = list(

@@ -44,6 +44,17 @@ TIMESTAMP_HEADER = "Council-Webhook-Timestamp"
 ID_HEADER = "Council-Webhook-Id"
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A message goes only to the address the employer saved (and url_check passed): a redirect is not
+    followed (it could lead anywhere, a private address included) but counts as a failed attempt."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def new_secret() -> str:
     return "whsec_" + secrets.token_hex(24)
 
@@ -111,8 +122,11 @@ def deliver(*, delivery_id: int) -> WebhookDelivery | None:
         status_code: int | None = None
         error = ""
         try:
-            with urllib.request.urlopen(request, timeout=settings.COUNCIL_WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
+            url_check(delivery.url)  # again at each attempt: the name may now resolve somewhere private
+            with _OPENER.open(request, timeout=settings.COUNCIL_WEBHOOK_TIMEOUT_SECONDS) as response:
                 status_code = response.status
+        except ApplicationError as exc:
+            error = exc.message[:300]
         except urllib.error.HTTPError as exc:
             status_code = exc.code
             error = f"HTTP {exc.code}"
