@@ -121,12 +121,15 @@ def _collect_batch() -> tuple[list[int], bool]:
             for organisation_id, since in watchers.get(entry_of[event.pk], [])
             if event.occurred_at >= since
         ]
-        created = ChangeAlert.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
-        ids = list(
-            ChangeAlert.objects.filter(audit_event_id__in=[a.audit_event_id for a in created]).values_list(
-                "pk", flat=True
+        # Events read again (a cursor wound back by hand) make no second alert, and so no second webhook.
+        seen = set(
+            ChangeAlert.objects.filter(audit_event_id__in={alert.audit_event_id for alert in new}).values_list(
+                "organisation_id", "audit_event_id"
             )
         )
+        new = [alert for alert in new if (alert.organisation_id, alert.audit_event_id) not in seen]
+        ChangeAlert.objects.bulk_create(new, batch_size=2000)
+        ids = [alert.pk for alert in new]
         _webhooks_queue(ids)
     return ids, len(events) == BATCH
 
@@ -141,8 +144,9 @@ def _alert_message(alert: ChangeAlert) -> dict[str, Any]:
         "registration_number": entry.registration_number,
         "given_names": entry.practitioner.given_names,
         "family_name": entry.practitioner.family_name,
-        "status": entry.status,
-        "may_practise": entry.status in ENTRY_PRACTISING_STATUSES,
+        # The status this change left, not the entry's latest: two changes read together each say their own.
+        "status": alert.after.get("status", entry.status),
+        "may_practise": alert.after.get("status", entry.status) in ENTRY_PRACTISING_STATUSES,
         "before": {k: v for k, v in alert.before.items() if k in ("status", "conditions")},
         "after": {k: v for k, v in alert.after.items() if k in ("status", "conditions", "valid_to", "kind")},
     }
