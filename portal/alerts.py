@@ -136,6 +136,7 @@ def _collect_batch() -> tuple[list[int], bool]:
 
 def _alert_message(alert: ChangeAlert) -> dict[str, Any]:
     entry = alert.register_entry
+    status = alert.after.get("status", entry.status) if alert.kind == AlertKind.STATUS else entry.status
     return {
         "type": "practitioner.changed",
         "change": alert.kind.lower(),
@@ -144,9 +145,10 @@ def _alert_message(alert: ChangeAlert) -> dict[str, Any]:
         "registration_number": entry.registration_number,
         "given_names": entry.practitioner.given_names,
         "family_name": entry.practitioner.family_name,
-        # The status this change left, not the entry's latest: two changes read together each say their own.
-        "status": alert.after.get("status", entry.status),
-        "may_practise": alert.after.get("status", entry.status) in ENTRY_PRACTISING_STATUSES,
+        # A status change says the status it left (two read together each say their own); other changes
+        # (a licence, a notice) say the entry's status as it is.
+        "status": status,
+        "may_practise": status in ENTRY_PRACTISING_STATUSES,
         "before": {k: v for k, v in alert.before.items() if k in ("status", "conditions")},
         "after": {k: v for k, v in alert.after.items() if k in ("status", "conditions", "valid_to", "kind")},
     }

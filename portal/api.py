@@ -26,12 +26,12 @@ from core.exceptions import ApplicationError
 from core.selectors import council_today
 from discipline.models import PublicationKind
 from portal import selectors, services
-from portal.api_auth import HasApiKey, problem
+from portal.api_auth import PROBLEM_CONTENT_TYPE, HasApiKey, problem
 from portal.models import ApiKey, RosterEntry
-from portal.stats import search_counted
+from portal.stats import search_counted, search_outcome
 from registry.lifecycles import ENTRY_PRACTISING_STATUSES
 from registry.models import RegisterCategory, RegisterEntry, RegisterEntryStatus
-from registry.numbers import normalise_registration_number
+from registry.numbers import looks_like_registration_number, normalise_registration_number
 from registry.selectors import public_register_search
 
 MAX_PAGES = 10
@@ -52,6 +52,30 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An employer organisation's API key, issued in the employer portal.",
         }
+
+
+class TextField(serializers.CharField):
+    """A JSON string and nothing else: DRF's CharField would also take 0 or false, as "0" or "False"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class QuerySerializer(serializers.Serializer):
+    """Query parameters. DRF reads a parameter given empty ("?page=") as not given; here only a text
+    parameter may be empty, as the schema says."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        blank = [
+            name
+            for name, field in self.fields.items()
+            if not getattr(field, "allow_blank", False) and data.get(name) == ""
+        ]
+        if blank:
+            raise serializers.ValidationError({name: [_("This field may not be blank.")] for name in blank})
+        return super().to_internal_value(data)
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -120,11 +144,22 @@ class SearchResponseSerializer(serializers.Serializer):
     results = PractitionerSerializer(many=True)
 
 
-class SearchQuerySerializer(serializers.Serializer):
+class SearchQuerySerializer(QuerySerializer):
     name = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, help_text="Name (case and accents ignored) or number."
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "Name (case and accents ignored; at least two letters) or registration number. "
+            "Give this or registration_number."
+        ),
     )
-    registration_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    registration_number = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="A registration number with its check digit (a mistyped number is refused, never matched).",
+    )
     category = serializers.CharField(max_length=40, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=RegisterEntryStatus.choices, required=False)
     page = serializers.IntegerField(min_value=1, max_value=MAX_PAGES, required=False, default=1)
@@ -138,8 +173,9 @@ class SearchQuerySerializer(serializers.Serializer):
 
 class VerificationRequestSerializer(serializers.Serializer):
     registration_numbers = serializers.ListField(
-        child=serializers.CharField(max_length=64, allow_blank=True, trim_whitespace=False),
+        child=TextField(max_length=64, allow_blank=True, trim_whitespace=False),
         allow_empty=False,
+        min_length=1,
         help_text="Up to 10,000 registration numbers (COUNCIL_BULK_VERIFY_MAX).",
     )
 
@@ -179,8 +215,10 @@ class StatementResponseSerializer(serializers.Serializer):
     keys_url = serializers.URLField()
 
 
-class StatementQuerySerializer(serializers.Serializer):
-    as_at = serializers.DateField(required=False, help_text="Default: today, in the council's time zone.")
+class StatementQuerySerializer(QuerySerializer):
+    as_at = serializers.DateField(
+        required=False, help_text="Default: today, in the council's time zone. Not in the future, nor before 1900."
+    )
 
     def validate_as_at(self, value: dt.date) -> dt.date:
         if value > council_today():
@@ -203,14 +241,14 @@ class RosterResponseSerializer(serializers.Serializer):
     results = RosterRowSerializer(many=True)
 
 
-class RosterQuerySerializer(serializers.Serializer):
+class RosterQuerySerializer(QuerySerializer):
     page = serializers.IntegerField(min_value=1, max_value=100000, required=False, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=ROSTER_MAX_PAGE_SIZE, required=False, default=100)
 
 
 class RosterAddSerializer(serializers.Serializer):
     registration_numbers = serializers.ListField(
-        child=serializers.CharField(max_length=64, allow_blank=True), allow_empty=False, max_length=20000
+        child=TextField(max_length=64, allow_blank=True), allow_empty=False, min_length=1, max_length=20000
     )
 
 
@@ -229,8 +267,11 @@ class RosterAddResponseSerializer(serializers.Serializer):
     )
 
 
-def _problems(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ProblemSerializer, description="A problem (RFC 9457)") for code in codes}
+def _problems(*codes: int) -> dict[tuple[int, str], OpenApiResponse]:
+    return {
+        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description="A problem (RFC 9457)")
+        for code in codes
+    }
 
 
 # Views -----------------------------------------------------------------------------------------
@@ -314,8 +355,9 @@ class PractitionerList(_PublicApiView):
             status=params.get("status", ""),
             include_previous_names=previous,
         )
+        kind = "number" if looks_like_registration_number(text) else "name"
         if problem_code is not None:
-            search_counted(channel="api", kind="name", outcome=problem_code[:10])
+            search_counted(channel="api", kind=kind, outcome=search_outcome(problem=problem_code, found=False))
             message = {
                 "invalid-number": _("This is not a valid registration number: check it for a typing mistake."),
                 "too-short": _("Give at least two letters of the name."),
@@ -326,7 +368,7 @@ class PractitionerList(_PublicApiView):
         rows = list(selectors.with_licence(entries, on_date=timezone.localdate())[offset : offset + size + 1])
         has_next = len(rows) > size and page < MAX_PAGES
         rows = rows[:size]
-        search_counted(channel="api", kind="name", outcome="found" if rows else "none")
+        search_counted(channel="api", kind=kind, outcome=search_outcome(problem=None, found=bool(rows)))
         notices = selectors.public_notices_for([row.pk for row in rows]) if rows else {}
         return Response(
             {
@@ -500,10 +542,11 @@ class RosterItem(_EmployerApiView):
     )
     def delete(self, request: Request, registration_number: str) -> Response:
         key = self._key(request)
+        number = normalise_registration_number(registration_number)
         try:
-            services.roster_remove(
-                actor=key.created_by, organisation=key.organisation, registration_number=registration_number
-            )
+            if number is None:  # never sent to the database as given (a NUL in it would be a server error)
+                raise RosterEntry.DoesNotExist
+            services.roster_remove(actor=key.created_by, organisation=key.organisation, registration_number=number)
         except (RosterEntry.DoesNotExist, ApplicationError):
             return problem(
                 status_code=404, title=_("Not found"), kind="not-found", detail=_("That number is not on your roster.")

@@ -25,7 +25,8 @@ from core.exceptions import ApplicationError
 from core.history import save_with_history
 from core.models import User
 from core.roles import Role
-from licensing.signing import canonical_json, payload_sign
+from core.services import permission_require
+from licensing.signing import canonical_json, key_id, payload_sign, signing_key
 from portal import selectors, webhooks
 from portal.models import (
     AlertFrequency,
@@ -390,6 +391,20 @@ def webhook_resend(*, actor: User, delivery: WebhookDelivery) -> WebhookDelivery
     return copy
 
 
+# Staff -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def register_export_record(*, actor: User) -> None:
+    """The whole register leaving the system is worth a line in the audit log: who, and when."""
+    from core.models import Council
+
+    permission_require(actor, "portal.export_register")
+    council = Council.objects.first()
+    if council is not None:
+        audit_record(actor=actor, action="register.exported", obj=council, after={"format": "csv"})
+
+
 # Statements ------------------------------------------------------------------------------------
 
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O or U
@@ -409,7 +424,8 @@ def statement_issue(*, entry: RegisterEntry, day: Any) -> VerificationStatement:
         return existing
     issued_at = timezone.now().replace(microsecond=0)
     reference = _new_reference()
-    payload = {**facts, "ref": reference, "issued_at": issued_at.isoformat()}
+    # The stored payload is the token's exactly, with the id of the key that signed it.
+    payload = {**facts, "ref": reference, "issued_at": issued_at.isoformat(), "kid": key_id(signing_key().public_key())}
     token = payload_sign(payload)
     try:
         with transaction.atomic():

@@ -21,6 +21,16 @@ UPSERT = (
 )
 
 
+_PROBLEM_OUTCOMES = {"invalid-number": "invalid", "too-short": "short"}
+
+
+def search_outcome(*, problem: str | None, found: bool) -> str:
+    """One vocabulary for every channel: found, none, invalid (a number failing its check), short."""
+    if problem is not None:
+        return _PROBLEM_OUTCOMES.get(problem, "invalid")
+    return "found" if found else "none"
+
+
 def search_counted(*, channel: str, kind: str, outcome: str, times: int = 1) -> None:
     key = (timezone.localdate().isoformat(), channel, kind, outcome)
     with _lock:

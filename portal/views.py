@@ -25,12 +25,12 @@ from portal import selectors, services
 from portal.api_auth import anonymous_wait
 from portal.documents import statement_pdf, statement_status_words
 from portal.models import VerificationStatement
-from portal.stats import search_counted
+from portal.stats import search_counted, search_outcome
 from registry import selectors as registry_selectors
 from registry.forms import PublicSearchForm
 from registry.lifecycles import ENTRY_PRACTISING_STATUSES
 from registry.models import RegisterEntry
-from registry.numbers import normalise_registration_number
+from registry.numbers import looks_like_registration_number, normalise_registration_number
 
 RESULTS_PER_PAGE = 25
 MAX_RESULTS = 250  # ten pages: past that, refine the search (no paging through the whole register)
@@ -72,9 +72,9 @@ def register_search(request: HttpRequest) -> HttpResponse:
         )
         page = Paginator(entries[:MAX_RESULTS], RESULTS_PER_PAGE).get_page(request.GET.get("page"))
         if searched:
-            kind = "number" if problem == "invalid-number" or normalise_registration_number(query) else "name"
-            outcome = problem or ("found" if page.paginator.count else "none")
-            search_counted(channel="web", kind=kind, outcome=outcome[:10])
+            kind = "number" if looks_like_registration_number(" ".join(query.split())) else "name"
+            outcome = search_outcome(problem=problem, found=bool(page.paginator.count))
+            search_counted(channel="web", kind=kind, outcome=outcome)
     return render(
         request,
         "portal/search.html",
@@ -92,8 +92,12 @@ def register_search(request: HttpRequest) -> HttpResponse:
 
 
 def _entry_or_404(registration_number: str) -> RegisterEntry:
+    # Only a well-formed number reaches the database (a NUL in the address would be a server error there).
+    number = normalise_registration_number(registration_number)
+    if number is None:
+        raise Http404(_("No one is registered under that number."))
     try:
-        return selectors.public_entry(registration_number=registration_number)
+        return selectors.public_entry(registration_number=number)
     except RegisterEntry.DoesNotExist as exc:
         raise Http404(_("No one is registered under that number.")) from exc
 
@@ -102,6 +106,9 @@ def _entry_or_404(registration_number: str) -> RegisterEntry:
 @transaction.non_atomic_requests
 @require_GET
 def register_record(request: HttpRequest, registration_number: str) -> HttpResponse:
+    # Record pages share the search's limit, so walking through numbers is as slow as searching.
+    if (wait := anonymous_wait(request)) is not None:
+        return _too_many_requests(request, wait)
     entry = _entry_or_404(registration_number)
     return render(
         request,
@@ -142,10 +149,12 @@ class StatementDateForm(forms.Form):
 def _statement(
     request: HttpRequest, registration_number: str
 ) -> tuple[VerificationStatement | None, StatementDateForm]:
-    entry = RegisterEntry.objects.select_related("practitioner", "category").filter(
-        registration_number=registration_number
+    number = normalise_registration_number(registration_number)
+    found = (
+        RegisterEntry.objects.select_related("practitioner", "category").filter(registration_number=number).first()
+        if number is not None
+        else None
     )
-    found = entry.first()
     if found is None:
         raise Http404(_("No one is registered under that number."))
     form = StatementDateForm(request.GET if "as_at" in request.GET else {"as_at": council_today()})
@@ -225,7 +234,11 @@ def statement_json(request: HttpRequest, registration_number: str) -> HttpRespon
 def statement_check(request: HttpRequest, reference: str) -> HttpResponse:
     """Re-check a statement online: is it one the council issued, and does the register still say the same
     of that date (a record corrected later would show here)."""
+    if (wait := anonymous_wait(request)) is not None:
+        return _too_many_requests(request, wait)
     try:
+        if "\x00" in reference:  # PostgreSQL refuses NUL in text: a server error, not a lookup
+            raise VerificationStatement.DoesNotExist
         issued = selectors.statement_get(reference=reference)
     except VerificationStatement.DoesNotExist as exc:
         raise Http404(_("The council has issued no statement with that reference.")) from exc

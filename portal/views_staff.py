@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from core.access import AuthenticatedRequest, access, staff
 from core.selectors import council_today
-from portal import selectors
+from portal import selectors, services
 from portal.documents import register_csv_chunks
 from portal.stats import search_counts_flush
 
@@ -42,6 +42,7 @@ def search_statistics(request: AuthenticatedRequest) -> HttpResponse:
 @transaction.non_atomic_requests  # the export streams after the view returns, from a server-side cursor
 @require_GET
 def register_export(request: AuthenticatedRequest) -> StreamingHttpResponse:
+    services.register_export_record(actor=request.user)
     response = StreamingHttpResponse(register_csv_chunks(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="register-{council_today().isoformat()}.csv"'
     return response

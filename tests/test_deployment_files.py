@@ -279,6 +279,8 @@ def test_app_services_share_the_production_environment(name: str) -> None:
         "DJANGO_EMAIL_BACKEND": "${DJANGO_EMAIL_BACKEND:?set DJANGO_EMAIL_BACKEND in .env}",
         "DATABASE_URL": "postgres://registry:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}@postgres:5432/registry",
         "CELERY_BROKER_URL": "redis://redis:6379/0",
+        # The shared cache for rate limits, in the compose Redis (not .env.example's loopback one).
+        "DJANGO_CACHE_URL": "redis://redis:6379/1",
         "STRIPE_SECRET_KEY": "${STRIPE_SECRET_KEY:?set STRIPE_SECRET_KEY in .env}",
         "STRIPE_PUBLISHABLE_KEY": "${STRIPE_PUBLISHABLE_KEY:?set STRIPE_PUBLISHABLE_KEY in .env}",
         "STRIPE_WEBHOOK_SECRET": "${STRIPE_WEBHOOK_SECRET:?set STRIPE_WEBHOOK_SECRET in .env}",
@@ -450,6 +452,9 @@ def test_beat_schedule_names_registered_tasks() -> None:
         "cpd-compliance",
         "cpd-audit-reminders",
         "discipline-daily",
+        "employer-alerts",
+        "webhook-retries",
+        "employer-alert-digest",
     }
     assert schedule["cpd-compliance"]["task"] == "cpd.tasks.compliance_nightly"
     assert schedule["cpd-audit-reminders"]["task"] == "cpd.tasks.audit_reminders_daily"
@@ -461,6 +466,10 @@ def test_beat_schedule_names_registered_tasks() -> None:
     assert schedule["renewal-reminders"]["task"] == "licensing.tasks.renewal_reminders_daily"
     assert schedule["renewal-reminders"]["schedule"] == crontab(hour=7, minute=30)
     assert schedule["stripe-events-sweep"]["task"] == "licensing.tasks.stripe_events_sweep"
+    assert schedule["employer-alerts"]["task"] == "portal.tasks.alerts_run"
+    assert schedule["employer-alerts"]["schedule"] == crontab(minute="*")
+    assert schedule["webhook-retries"]["task"] == "portal.tasks.webhook_retry_due"
+    assert schedule["employer-alert-digest"]["task"] == "portal.tasks.alert_digest_daily"
     for entry in schedule.values():
         assert entry["task"] in app.tasks
 
@@ -515,6 +524,7 @@ def test_compose_uses_only_variables_the_project_reads() -> None:
         "DJANGO_EMAIL_BACKEND",
         "DATABASE_URL",
         "CELERY_BROKER_URL",
+        "DJANGO_CACHE_URL",
         "STRIPE_SECRET_KEY",
         "STRIPE_PUBLISHABLE_KEY",
         "STRIPE_WEBHOOK_SECRET",
