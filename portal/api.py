@@ -362,7 +362,9 @@ class PractitionerList(_PublicApiView):
                 "invalid-number": _("This is not a valid registration number: check it for a typing mistake."),
                 "too-short": _("Give at least two letters of the name."),
             }[problem_code]
-            raise serializers.ValidationError({"name": [message]})
+            # The error points at the parameter the text came from (registration_number wins over name).
+            given = "registration_number" if (params.get("registration_number") or "").strip() else "name"
+            raise serializers.ValidationError({given: [message]})
         page, size = params["page"], params["page_size"]
         offset = (page - 1) * size
         rows = list(selectors.with_licence(entries, on_date=timezone.localdate())[offset : offset + size + 1])
