@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 from core.access import PUBLIC, access
 from core.selectors import council_get, council_today
 from portal import selectors, services
-from portal.api_auth import anonymous_wait
+from portal.api_auth import PROBLEM_CONTENT_TYPE, anonymous_wait
 from portal.documents import statement_pdf, statement_status_words
 from portal.models import VerificationStatement
 from portal.stats import search_counted, search_outcome
@@ -206,16 +206,24 @@ def statement_pdf_download(request: HttpRequest, registration_number: str) -> Ht
     return response
 
 
+def _problem_json(status: int, title: str, **extra: object) -> JsonResponse:
+    body = {"type": "about:blank", "title": title, "status": status, **extra}
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
 @access(PUBLIC)
 @require_GET
 def statement_json(request: HttpRequest, registration_number: str) -> HttpResponse:
     if (wait := anonymous_wait(request)) is not None:
-        response = JsonResponse({"title": _("Too many requests"), "status": 429}, status=429)
+        response = _problem_json(429, _("Too many requests"), retry_after=wait)
         response["Retry-After"] = str(wait)
         return response
-    issued, form = _statement(request, registration_number)
+    try:
+        issued, form = _statement(request, registration_number)
+    except Http404:
+        return _problem_json(404, _("Not found"), detail=_("No one is registered under that number."))
     if issued is None:
-        return JsonResponse({"title": _("The request is not valid"), "status": 400, "errors": form.errors}, status=400)
+        return _problem_json(400, _("The request is not valid"), errors=form.errors)
     return JsonResponse(
         {
             "reference": issued.reference,

@@ -265,7 +265,13 @@ def test_a_statement_for_a_future_date_is_refused_with_a_message(client, entry):
     assert page.status_code == pdf.status_code == signed.status_code == HTTPStatus.BAD_REQUEST
     assert FUTURE in _html(page)
     assert FUTURE in _html(pdf)
-    assert signed.json() == {"title": "The request is not valid", "status": 400, "errors": {"as_at": [FUTURE]}}
+    assert signed["Content-Type"] == "application/problem+json"
+    assert signed.json() == {
+        "type": "about:blank",
+        "title": "The request is not valid",
+        "status": 400,
+        "errors": {"as_at": [FUTURE]},
+    }
     assert not VerificationStatement.objects.exists()
 
 
