@@ -313,9 +313,11 @@ class PractitionerDetail(_PublicApiView):
                 kind="invalid-number",
                 detail=_("This is not a valid registration number: check it for a typing mistake."),
             )
-        try:
-            entry = selectors.public_entry(registration_number=number)
-        except RegisterEntry.DoesNotExist:
+        data = selectors.public_record(
+            registration_number=number,
+            show_previous_names=selectors.shows_previous_names(getattr(request, "council", None)),
+        )
+        if data is None:
             search_counted(channel="api", kind="number", outcome="none")
             return problem(
                 status_code=404,
@@ -324,8 +326,7 @@ class PractitionerDetail(_PublicApiView):
                 detail=_("No one is registered under that number."),
             )
         search_counted(channel="api", kind="number", outcome="found")
-        notices = selectors.public_notices_for([entry.pk]).get(entry.pk, [])
-        data = self._record(request, entry, notices, selectors.shows_previous_names(getattr(request, "council", None)))
+        data["record_url"] = request.build_absolute_uri(reverse("portal:register-record", args=[number]))
         data["as_at"] = timezone.now()
         return Response(data)
 

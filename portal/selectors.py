@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from core.models import User
 from core.selectors import council_get, council_today
+from core.sql import fetch, on_postgresql
 from discipline.models import Publication
 from licensing.models import Licence, RenewalPeriod
 from portal.models import (
@@ -111,42 +112,127 @@ def public_notices_for(entry_ids: Iterable[int]) -> dict[int, list[Publication]]
 
 def public_fields(entry: RegisterEntry, *, notices: list[Publication], show_previous_names: bool) -> dict[str, Any]:
     """An entry as the public may see it: DESIGN.md's public list, and nothing else."""
-    licence_to = getattr(entry, "licence_valid_to", None)
+    return _public_dict(
+        registration_number=entry.registration_number,
+        given_names=entry.practitioner.given_names,
+        family_name=entry.practitioner.family_name,
+        previous_names=entry.practitioner.previous_names if show_previous_names else None,
+        category=(entry.category.code, entry.category.name),
+        status=entry.status,
+        registered_date=entry.registered_date,
+        conditions=entry.conditions,
+        licence=(getattr(entry, "licence_valid_from", None), getattr(entry, "licence_valid_to", None)),
+        notices=[(notice.kind, notice.start_date, notice.end_date, notice.summary) for notice in notices],
+    )
+
+
+_STATUS_LABELS = RegisterEntry.Status
+_KIND_LABELS = Publication.Kind
+
+
+def _public_dict(
+    *,
+    registration_number: str,
+    given_names: str,
+    family_name: str,
+    previous_names: str | None,
+    category: tuple[str, str],
+    status: str,
+    registered_date: dt.date,
+    conditions: str,
+    licence: tuple[dt.date | None, dt.date | None],
+    notices: list[tuple[str, dt.date, dt.date | None, str]],
+) -> dict[str, Any]:
+    """The one place the public list is written down; every public response is built here."""
+    status_label = str(_STATUS_LABELS(status).label)
+    licence_from, licence_to = licence
     data: dict[str, Any] = {
-        "registration_number": entry.registration_number,
-        "given_names": entry.practitioner.given_names,
-        "family_name": entry.practitioner.family_name,
-        "category": {"code": entry.category.code, "name": entry.category.name},
-        "status": entry.status,
-        "status_label": str(entry.get_status_display()),
+        "registration_number": registration_number,
+        "given_names": given_names,
+        "family_name": family_name,
+        "category": {"code": category[0], "name": category[1]},
+        "status": status,
+        "status_label": status_label,
         "status_summary": status_headline(
-            status=entry.status,
-            status_label=str(entry.get_status_display()),
-            licence_valid_to=licence_to,
-            licensing=licensing_in_force(),
+            status=status, status_label=status_label, licence_valid_to=licence_to, licensing=licensing_in_force()
         ),
-        "may_practise": entry.status in ENTRY_PRACTISING_STATUSES,
-        "registered_since": entry.registered_date,
-        "conditions": entry.conditions,
-        "licence": (
-            {"valid_from": getattr(entry, "licence_valid_from", None), "valid_to": licence_to}
-            if licence_to is not None
-            else None
-        ),
+        "may_practise": status in ENTRY_PRACTISING_STATUSES,
+        "registered_since": registered_date,
+        "conditions": conditions,
+        "licence": {"valid_from": licence_from, "valid_to": licence_to} if licence_to is not None else None,
         "notices": [
             {
-                "kind": notice.kind,
-                "kind_label": str(notice.get_kind_display()),
-                "start_date": notice.start_date,
-                "end_date": notice.end_date,
-                "summary": notice.summary,
+                "kind": kind,
+                "kind_label": str(_KIND_LABELS(kind).label),
+                "start_date": start,
+                "end_date": end,
+                "summary": summary,
             }
-            for notice in notices
+            for kind, start, end, summary in notices
         ],
     }
-    if show_previous_names:
-        data["previous_names"] = entry.practitioner.previous_names
+    if previous_names is not None:
+        data["previous_names"] = previous_names
     return data
+
+
+# The API's lookup by number in one statement (PostgreSQL): the entry with its person and category,
+# the licence in force, and the published notices as JSON. The ORM takes longer to build this query
+# than PostgreSQL takes to answer it, on the API's hottest path.
+_LOOKUP_SQL = """
+SELECT e.registration_number, e.status, e.registered_date, e.conditions,
+       p.given_names, p.family_name, p.previous_names, c.code, c.name,
+       l.valid_from_date, l.valid_to_date,
+       (SELECT coalesce(json_agg(json_build_object(
+                  'kind', n.kind, 'start_date', n.start_date, 'end_date', n.end_date, 'summary', n.summary)
+                ORDER BY n.start_date DESC, n.id DESC), '[]'::json)
+          FROM discipline_publication n
+         WHERE n.register_entry_id = e.id AND n.status = 'PUBLISHED')
+FROM registry_registerentry e
+JOIN registry_practitioner p ON p.id = e.practitioner_id
+JOIN registry_registercategory c ON c.id = e.category_id
+LEFT JOIN LATERAL (
+    SELECT valid_from_date, valid_to_date FROM licensing_licence
+     WHERE register_entry_id = e.id AND valid_from_date <= %(day)s AND valid_to_date >= %(day)s
+     ORDER BY valid_to_date DESC LIMIT 1
+) l ON true
+WHERE e.registration_number = %(number)s
+"""
+
+
+def public_record(*, registration_number: str, show_previous_names: bool) -> dict[str, Any] | None:
+    """One entry's public fields by its (normalised) number, or None: one query on PostgreSQL."""
+    if not on_postgresql():
+        try:
+            entry = public_entry(registration_number=registration_number)
+        except RegisterEntry.DoesNotExist:
+            return None
+        notices = public_notices_for([entry.pk]).get(entry.pk, [])
+        return public_fields(entry, notices=notices, show_previous_names=show_previous_names)
+    rows = fetch(_LOOKUP_SQL, {"number": registration_number, "day": timezone.localdate()})
+    if not rows:
+        return None
+    number, status, registered, conditions, given, family, previous, code, name, valid_from, valid_to, notices = rows[0]
+    return _public_dict(
+        registration_number=number,
+        given_names=given,
+        family_name=family,
+        previous_names=previous if show_previous_names else None,
+        category=(code, name),
+        status=status,
+        registered_date=registered,
+        conditions=conditions,
+        licence=(valid_from, valid_to),
+        notices=[
+            (
+                notice["kind"],
+                dt.date.fromisoformat(notice["start_date"]),
+                dt.date.fromisoformat(notice["end_date"]) if notice["end_date"] else None,
+                notice["summary"],
+            )
+            for notice in notices
+        ],
+    )
 
 
 def shows_previous_names(council: Any = None) -> bool:
