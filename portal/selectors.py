@@ -7,6 +7,7 @@ and nothing else of a practitioner is ever read into a public response.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,8 @@ def public_entry(*, registration_number: str) -> RegisterEntry:
 
 
 LICENSING_CACHE_SECONDS = 300
+LICENSING_MEMO_SECONDS = 60
+_LICENSING_MEMO: dict[dt.date, tuple[float, bool]] = {}
 
 
 def licensing_in_force(*, on_date: dt.date | None = None) -> bool:
@@ -72,12 +75,23 @@ def licensing_in_force(*, on_date: dt.date | None = None) -> bool:
     and then "no licence in force" says nothing about anyone. Cached for a few minutes: it is asked on
     the hottest pages and changes once a year."""
     day = on_date or timezone.localdate()
+    now = time.monotonic()
+    remembered = _LICENSING_MEMO.get(day)
+    if remembered is not None and remembered[0] > now:
+        return remembered[1]
     key = f"portal:licensing-in-force:{day.isoformat()}"
     cached = cache.get(key)
     if cached is None:
         cached = RenewalPeriod.objects.filter(valid_from_date__lte=day, valid_to_date__gte=day).exists()
         cache.set(key, cached, LICENSING_CACHE_SECONDS)
+    # Held in the process for a minute too, so the hottest paths make no cache round trip for it.
+    _LICENSING_MEMO[day] = (now + LICENSING_MEMO_SECONDS, bool(cached))
     return bool(cached)
+
+
+def licensing_memo_clear() -> None:
+    """Forget what this process remembers (tests, after creating a licence year)."""
+    _LICENSING_MEMO.clear()
 
 
 def status_headline(*, status: str, status_label: str, licence_valid_to: dt.date | None, licensing: bool = True) -> str:

@@ -125,7 +125,7 @@ def api_key_find(raw_key: str) -> ApiKey | None:
     if not raw_key.startswith(API_KEY_PREFIX):
         return None
     prefix, _sep, _secret = raw_key.removeprefix(API_KEY_PREFIX).partition("_")
-    key = ApiKey.objects.select_related("organisation").filter(prefix=prefix).first()
+    key = ApiKey.objects.select_related("organisation", "created_by").filter(prefix=prefix).first()
     if key is None or not hmac.compare_digest(key.key_hash, api_key_hash(raw_key)):
         return None
     if key.revoked_at is not None or not key.organisation.is_active:

@@ -37,7 +37,10 @@ def _fresh_rate_limits() -> None:
     """Rate-limit counters live in the cache; each test starts with none spent."""
     from django.core.cache import cache
 
+    from portal.selectors import licensing_memo_clear
+
     cache.clear()
+    licensing_memo_clear()
 
 
 @pytest.fixture
