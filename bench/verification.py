@@ -42,7 +42,7 @@ On its own PostgreSQL database (council_registry_bench_verify, created by script
 The machine has 2 cores, so anything else running (a test suite) slows every figure. Before each phase
 the bench waits for other processes to use less than 10% of the CPUs, and it measures a phase again (up
 to 3 times) when they used 10% or more meanwhile; all this waiting shares one budget of
-BENCH_VERIFY_QUIET_WAIT (300) seconds per run. It prints, for each phase, the share of the CPUs that
+BENCH_VERIFY_QUIET_WAIT (120) seconds per run. It prints, for each phase, the share of the CPUs that
 processes other than this run's used (with a warning when it reaches 10%).
 
 The acceptance targets (each printed with PASS or FAIL; a missed target does not make the exit status
@@ -87,7 +87,7 @@ SEARCH_QUERIES = 200
 BULK_NUMBERS = 10_000
 BULK_RUNS = 3
 UNKNOWN_SHARE = 0.05
-QUIET_WAIT = float(os.environ.get("BENCH_VERIFY_QUIET_WAIT", "300"))
+QUIET_WAIT = float(os.environ.get("BENCH_VERIFY_QUIET_WAIT", "120"))
 QUIET_SHARE = 0.10
 QUIET_ATTEMPTS = 3
 # High enough that nothing is refused, per second so each key's timestamp list stays as short as under
