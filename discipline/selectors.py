@@ -24,11 +24,9 @@ from discipline.models import (
     Hearing,
     InterimOrder,
     PanelSeat,
-    Publication,
     Sanction,
 )
 from discipline.services import token_hash
-from registry.models import RegisterEntry
 
 
 def complaint_queue() -> QuerySet[Complaint]:
@@ -173,12 +171,3 @@ def seat_of_member(*, user: User, hearing_id: int) -> PanelSeat:
     if seat is None:
         raise Http404
     return seat
-
-
-def public_notices(*, entry: RegisterEntry) -> list[Publication]:
-    """The notices published today for an entry: the only thing of conduct the public ever sees."""
-    return list(
-        Publication.objects.filter(register_entry=entry, status=Publication.Status.PUBLISHED)
-        .only("kind", "summary", "start_date", "end_date", "register_entry_id")
-        .order_by("-start_date", "-id")
-    )

@@ -439,10 +439,6 @@ def roster_summary(rows: Iterable[RosterRow]) -> dict[str, int]:
     return counts
 
 
-def roster_uploads(*, organisation: EmployerOrganisation) -> QuerySet[RosterUpload]:
-    return RosterUpload.objects.filter(organisation=organisation).select_related("uploaded_by")
-
-
 def roster_upload_get(*, organisation: EmployerOrganisation, upload_id: int) -> RosterUpload:
     return RosterUpload.objects.get(organisation=organisation, pk=upload_id)
 

@@ -142,7 +142,6 @@ class RosterOutcome:
     added: int = 0
     already: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
-    added_numbers: list[str] = field(default_factory=list)
 
 
 def roster_text(data: bytes) -> str:
@@ -244,7 +243,6 @@ def _roster_add(
                     added_by=actor,
                 )
             )
-            outcome.added_numbers.append(number)
     RosterEntry.objects.bulk_create(new, batch_size=2000)
     RosterEntry.history.bulk_history_create(new, batch_size=2000, default_user=actor, default_change_reason=source)
     outcome.added = len(new)
