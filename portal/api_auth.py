@@ -7,14 +7,16 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 
 from core.middleware import client_address
+from portal import ratelimit
 from portal.models import ApiKey
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -35,7 +37,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         key = api_key_find(raw) if raw else None
         if key is None:
             raise exceptions.AuthenticationFailed(_("The API key is not valid, or has been revoked."))
-        return key.created_by, key
+        # The key's user is loaded only if a view asks for it: the public lookups never do.
+        return SimpleLazyObject(lambda: key.created_by), key
 
     def authenticate_header(self, request: Any) -> str:
         return 'Bearer realm="api"'
@@ -50,42 +53,51 @@ class HasApiKey(BasePermission):
         return True
 
 
-class _SettingRateThrottle(SimpleRateThrottle):
-    """A rate read from settings on every request, so it can change without a restart of the class."""
+class _CounterThrottle(BaseThrottle):
+    """A rate limit (portal.ratelimit: a counter per caller and window), the rate read from settings on
+    every request so it can change without a restart."""
 
     setting = ""
 
-    def get_rate(self) -> str:
-        return str(getattr(settings, self.setting))
+    def __init__(self) -> None:
+        self._wait: int | None = None
+
+    def caller(self, request: Any) -> str | None:
+        raise NotImplementedError
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        caller = self.caller(request)
+        if caller is None:
+            return True
+        self._wait = ratelimit.hit(caller, str(getattr(settings, self.setting)))
+        return self._wait is None
+
+    def wait(self) -> float | None:
+        return self._wait
 
 
-class ApiKeyRateThrottle(_SettingRateThrottle):
-    scope = "api-key"
+class ApiKeyRateThrottle(_CounterThrottle):
     setting = "COUNCIL_API_KEY_RATE"
 
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
+    def caller(self, request: Any) -> str | None:
         auth = getattr(request, "auth", None)
-        return f"throttle:key:{auth.pk}" if isinstance(auth, ApiKey) else None
+        return f"key:{auth.pk}" if isinstance(auth, ApiKey) else None
 
 
-class AnonymousRateThrottle(_SettingRateThrottle):
-    scope = "anonymous"
+class AnonymousRateThrottle(_CounterThrottle):
     setting = "COUNCIL_ANONYMOUS_RATE"
 
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
+    def caller(self, request: Any) -> str | None:
         if isinstance(getattr(request, "auth", None), ApiKey):
             return None
-        return f"throttle:anon:{client_address(request)}"
+        return f"anon:{client_address(request)}"
 
 
 def anonymous_wait(request: HttpRequest) -> int | None:
     """For the public pages: None when the caller is within the anonymous rate, else seconds to wait.
 
     The pages and the API share the limit, so switching between them gains a scraper nothing."""
-    throttle = AnonymousRateThrottle()
-    if throttle.allow_request(request, None):
-        return None
-    return max(1, int(throttle.wait() or 1))
+    return ratelimit.hit(f"anon:{client_address(request)}", settings.COUNCIL_ANONYMOUS_RATE)
 
 
 def problem(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from core.models import User
 from core.selectors import council_get, council_today
-from core.sql import fetch, on_postgresql
+from core.sql import fetch_prepared, on_postgresql
 from discipline.models import Publication
 from licensing.models import Licence, RenewalPeriod
 from portal.models import (
@@ -223,7 +223,7 @@ def public_record(*, registration_number: str, show_previous_names: bool) -> dic
             return None
         notices = public_notices_for([entry.pk]).get(entry.pk, [])
         return public_fields(entry, notices=notices, show_previous_names=show_previous_names)
-    rows = fetch(_LOOKUP_SQL, {"number": registration_number, "day": timezone.localdate()})
+    rows = fetch_prepared(_LOOKUP_SQL, {"number": registration_number, "day": timezone.localdate()})
     if not rows:
         return None
     number, status, registered, conditions, given, family, previous, code, name, valid_from, valid_to, notices = rows[0]

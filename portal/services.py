@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import Group
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,7 @@ from core.history import save_with_history
 from core.models import User
 from core.roles import Role
 from core.services import permission_require
+from core.sql import fetch_prepared
 from licensing.signing import canonical_json, key_id, payload_sign, signing_key
 from portal import selectors, webhooks
 from portal.models import (
@@ -120,17 +121,26 @@ def api_key_revoke(*, actor: User, key: ApiKey, reason: str = "") -> ApiKey:
     return key
 
 
+_API_KEY_FIELDS = ("id", "organisation_id", "prefix", "key_hash", "created_by_id")  # in the model's field order
+_API_KEY_SQL = f"""
+SELECT {", ".join(f"k.{name}" for name in _API_KEY_FIELDS)}
+FROM {ApiKey._meta.db_table} k JOIN {EmployerOrganisation._meta.db_table} o ON o.id = k.organisation_id
+WHERE k.prefix = %(prefix)s AND k.revoked_at IS NULL AND o.is_active
+"""  # noqa: S608 - names from the models
+
+
 def api_key_find(raw_key: str) -> ApiKey | None:
-    """The active key for a presented secret, or None. Compared in constant time."""
+    """The active key of an active organisation for a presented secret, or None. Compared in constant time.
+
+    Every keyed API request asks this, so it is one narrow statement: the key's organisation and user
+    load only when used (roster changes, the audit trail)."""
     if not raw_key.startswith(API_KEY_PREFIX):
         return None
     prefix, _sep, _secret = raw_key.removeprefix(API_KEY_PREFIX).partition("_")
-    key = ApiKey.objects.select_related("organisation", "created_by").filter(prefix=prefix).first()
-    if key is None or not hmac.compare_digest(key.key_hash, api_key_hash(raw_key)):
+    rows = fetch_prepared(_API_KEY_SQL, {"prefix": prefix})
+    if not rows or not hmac.compare_digest(rows[0][3], api_key_hash(raw_key)):
         return None
-    if key.revoked_at is not None or not key.organisation.is_active:
-        return None
-    return key
+    return ApiKey.from_db(connection.alias, list(_API_KEY_FIELDS), rows[0])
 
 
 # Rosters ---------------------------------------------------------------------------------------

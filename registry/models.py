@@ -136,8 +136,8 @@ class Practitioner(TimeStampedModel):
     class Meta:
         verbose_name = _("practitioner")
         verbose_name_plural = _("practitioners")
-        # Trigram indexes on core_fold(given_names) and core_fold(family_name) are created on PostgreSQL
-        # by migration 0002: they are expression indexes SQLite has no use for.
+        # On PostgreSQL, migration 0004 adds <name>_folded columns (GENERATED ... STORED) with trigram
+        # indexes for name search; the ORM does not know them (registry.selectors.NameFold reads them).
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.full_name}"

@@ -18,6 +18,12 @@ from registry.models import Application, ApplicationDocument, InformationRequest
 from registry.numbers import looks_like_registration_number, normalise_registration_number
 
 
+class NameFold(Fold):
+    """The fold of a practitioner's name: on PostgreSQL, the stored fold that migration 0004 made."""
+
+    stored = frozenset(("registry_practitioner", column) for column in ("given_names", "family_name", "previous_names"))
+
+
 def category_list_open() -> QuerySet[RegisterCategory]:
     return RegisterCategory.objects.filter(is_open_for_applications=True).order_by("display_order", "name")
 
@@ -204,10 +210,10 @@ def public_register_search(
     if sum(char.isalnum() for char in query) < NAME_QUERY_MIN_CHARS:
         return entries.none(), "too-short"
     entries = entries.alias(
-        given_folded=Fold("practitioner__given_names"), family_folded=Fold("practitioner__family_name")
+        given_folded=NameFold("practitioner__given_names"), family_folded=NameFold("practitioner__family_name")
     )
     if include_previous_names:
-        entries = entries.alias(previous_folded=Fold("practitioner__previous_names"))
+        entries = entries.alias(previous_folded=NameFold("practitioner__previous_names"))
     for token in query.split(" ")[:6]:
         folded = fold(token) or ""
         matches = Q(given_folded__contains=folded) | Q(family_folded__contains=folded)

@@ -274,5 +274,8 @@ COUNCIL_BULK_VERIFY_MAX = env.int("COUNCIL_BULK_VERIFY_MAX", default=10000)
 # Webhooks to addresses on private networks or loopback are refused unless this is on (tests, demo).
 COUNCIL_WEBHOOK_ALLOW_PRIVATE = env.bool("COUNCIL_WEBHOOK_ALLOW_PRIVATE", default=False)
 COUNCIL_WEBHOOK_TIMEOUT_SECONDS = env.int("COUNCIL_WEBHOOK_TIMEOUT_SECONDS", default=10)
+# The API's lookups by number run as prepared statements on PostgreSQL (core.sql.fetch_prepared). Turn
+# off behind a pooler that cannot carry them (PgBouncer before 1.21 in transaction mode).
+COUNCIL_DB_PREPARED_STATEMENTS = env.bool("COUNCIL_DB_PREPARED_STATEMENTS", default=True)
 # Public search counts are kept in each process and written after this many (0: at once).
 COUNCIL_SEARCH_COUNT_FLUSH_EVERY = env.int("COUNCIL_SEARCH_COUNT_FLUSH_EVERY", default=200)

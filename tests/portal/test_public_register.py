@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from registry import services
 from registry.models import RegisterEntry
+from registry.selectors import public_register_search
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +76,27 @@ def _found(client: Any, query: str, **filters: str) -> list[str]:
 )
 def test_name_search_ignores_case_and_accents(client, register, query, expected):
     assert sorted(_found(client, query)) == sorted(expected)
+
+
+def test_name_search_on_postgresql_reads_the_names_stored_folded(register, registrar):
+    # given the register (PostgreSQL keeps each name's fold in a generated column, registry/0004)
+    assert connection.vendor == "postgresql"
+    person = register["Søren Kierkegård"].practitioner
+    # when a name changes, PostgreSQL folds it again on write
+    person.family_name = "Ørsted-Kierkegård"
+    person.save()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT given_names_folded, family_name_folded FROM registry_practitioner WHERE id = %s", [person.pk]
+        )
+        assert cursor.fetchone() == ("soren", "orsted-kierkegard")
+    # and the search's SQL matches on those columns, not on core_fold() of each row
+    entries, problem = public_register_search(query="orsted")
+    assert problem is None
+    sql = str(entries.query)
+    assert '"family_name_folded"' in sql
+    assert "core_fold" not in sql
+    assert [entry.practitioner.pk for entry in entries] == [person.pk]
 
 
 def test_search_by_number_is_exact_and_forgives_spacing_and_case(client, register):

@@ -1,0 +1,90 @@
+"""Rate limits as counters: one round trip to Redis a request, whatever the rate.
+
+A caller's window opens at their first request and lasts the rate's period; each request adds one to
+the window's counter, and a request past the limit is refused until the window ends (its Retry-After).
+This is a fixed window per caller, not a sliding log: DRF's SimpleRateThrottle keeps a list of
+timestamps, one a request, read and written whole on every call, which at 600 a minute is a 600-item
+list pickled twice a request. A counter costs the same at any rate. The price: a caller can make up to
+twice the limit across the end of one window and the start of the next, which a per-minute limit can
+bear.
+
+With Redis as the default cache (production), the counter is one `INCR` on a client kept for the
+process (and an `EXPIRE` when the INCR opened the window): one round trip for nearly every request.
+Any other cache (tests, the demo's local memory) uses the cache API: add() then incr(), and the
+window's end stored beside the counter.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """'600/min' -> (600, 60). The period's first letter counts: s, m, h or d."""
+    count, _sep, period = rate.partition("/")
+    return int(count), PERIODS[period.strip()[0].lower()]
+
+
+def _redis_location() -> str | None:
+    config = settings.CACHES.get("default", {})
+    if config.get("BACKEND") != "django.core.cache.backends.redis.RedisCache":
+        return None
+    location = config.get("LOCATION")
+    if isinstance(location, list | tuple):
+        location = location[0]  # the first server takes writes, as Django's RedisCache does
+    return str(location) if location else None
+
+
+def _redis_client(location: str) -> Any:
+    client = _clients.get(location)
+    if client is None:
+        import redis
+
+        with _clients_lock:
+            client = _clients.setdefault(location, redis.Redis.from_url(location))
+    return client
+
+
+def hit(key: str, rate: str) -> int | None:
+    """Count one request against `key`. None when it is within `rate`, else the seconds to wait."""
+    limit, period = parse_rate(rate)
+    cache_key = f"ratelimit:{key}"
+    location = _redis_location()
+    if location is not None:
+        cache_key = cache.make_and_validate_key(cache_key)  # the cache's prefix and version, as its own keys
+        client = _redis_client(location)
+        count = client.incr(cache_key)
+        if count == 1:  # the first request of a window opens it
+            client.expire(cache_key, period)
+        if count <= limit:
+            return None
+        remaining_ms = client.pttl(cache_key)
+        if remaining_ms < 0:  # a counter left without its expiry (a process stopped between INCR and EXPIRE)
+            client.expire(cache_key, period)
+            return period
+        return max(1, math.ceil(remaining_ms / 1000))
+    until_key = f"{cache_key}:until"
+    now = time.time()
+    cache.add(cache_key, 0, period)
+    cache.add(until_key, now + period, period)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # the window ended between add() and incr(): this request opens the next one
+        cache.add(cache_key, 1, period)
+        cache.set(until_key, now + period, period)
+        count = 1
+    if count <= limit:
+        return None
+    until = cache.get(until_key) or now + period
+    return max(1, math.ceil(until - now))
