@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("core.ops_urls")),  # /health/ and /metrics
     path("", include("portal.urls")),
     path("apply/", include("registry.urls")),
     path(".well-known/", include("portal.views_keys")),

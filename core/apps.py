@@ -11,8 +11,11 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from core import db_functions, roles
+        from core.logging import celery_signals_connect
 
         # Infrastructure hooks, not business logic: keep role groups in step with the code,
         # and give SQLite the same unaccent function PostgreSQL has.
         post_migrate.connect(roles.roles_sync_after_migrate, sender=self)
         connection_created.connect(db_functions.register_sqlite_functions)
+        # A task sent during a request carries the request's id into the worker's log lines.
+        celery_signals_connect()

@@ -12,6 +12,11 @@ With Redis as the default cache (production), the counter is one `INCR` on a cli
 process (and an `EXPIRE` when the INCR opened the window): one round trip for nearly every request.
 Any other cache (tests, the demo's local memory) uses the cache API: add() then incr(), and the
 window's end stored beside the counter.
+
+When Redis cannot be reached (refused, or no answer within core.cache's short timeouts), the limits do
+not fail the request: each process counts in its own memory until Redis answers again, so a caller gets
+the limit once per web process rather than once in all. The outage is logged at most once a minute, and
+Redis is not tried again for a few seconds after a failure (core.cache.Outage).
 """
 
 from __future__ import annotations
@@ -23,11 +28,19 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
+from django.utils.module_loading import import_string
+
+from core.cache import DEFAULT_OPTIONS, guarded, outage_for
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
+# The counters used while Redis is unreachable: key -> (window end, count), this process only.
+_local: dict[str, tuple[float, int]] = {}
+_local_lock = threading.Lock()
+LOCAL_PRUNE_AT = 10_000
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -38,7 +51,8 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def _redis_location() -> str | None:
     config = settings.CACHES.get("default", {})
-    if config.get("BACKEND") != "django.core.cache.backends.redis.RedisCache":
+    backend = config.get("BACKEND", "")
+    if not backend or not issubclass(import_string(backend), RedisCache):
         return None
     location = config.get("LOCATION")
     if isinstance(location, list | tuple):
@@ -52,8 +66,39 @@ def _redis_client(location: str) -> Any:
         import redis
 
         with _clients_lock:
-            client = _clients.setdefault(location, redis.Redis.from_url(location))
+            client = _clients.setdefault(location, redis.Redis.from_url(location, retry=None, **DEFAULT_OPTIONS))
     return client
+
+
+def _local_hit(cache_key: str, limit: int, period: int) -> int | None:
+    """The same fixed window, counted in this process's memory (Redis is unreachable)."""
+    now = time.monotonic()
+    with _local_lock:
+        if len(_local) >= LOCAL_PRUNE_AT:
+            for stale in [key for key, (until, _count) in _local.items() if until <= now]:
+                del _local[stale]
+        until, count = _local.get(cache_key, (0.0, 0))
+        if until <= now:
+            until, count = now + period, 0
+        count += 1
+        _local[cache_key] = (until, count)
+    if count <= limit:
+        return None
+    return max(1, math.ceil(until - now))
+
+
+def _redis_hit(location: str, cache_key: str, limit: int, period: int) -> int | None:
+    client = _redis_client(location)
+    count = client.incr(cache_key)
+    if count == 1:  # the first request of a window opens it
+        client.expire(cache_key, period)
+    if count <= limit:
+        return None
+    remaining_ms = client.pttl(cache_key)
+    if remaining_ms < 0:  # a counter left without its expiry (a process stopped between INCR and EXPIRE)
+        client.expire(cache_key, period)
+        return period
+    return max(1, math.ceil(remaining_ms / 1000))
 
 
 def hit(key: str, rate: str) -> int | None:
@@ -63,17 +108,11 @@ def hit(key: str, rate: str) -> int | None:
     location = _redis_location()
     if location is not None:
         cache_key = cache.make_and_validate_key(cache_key)  # the cache's prefix and version, as its own keys
-        client = _redis_client(location)
-        count = client.incr(cache_key)
-        if count == 1:  # the first request of a window opens it
-            client.expire(cache_key, period)
-        if count <= limit:
-            return None
-        remaining_ms = client.pttl(cache_key)
-        if remaining_ms < 0:  # a counter left without its expiry (a process stopped between INCR and EXPIRE)
-            client.expire(cache_key, period)
-            return period
-        return max(1, math.ceil(remaining_ms / 1000))
+        return guarded(
+            outage_for(location),
+            lambda: _redis_hit(location, cache_key, limit, period),
+            lambda: _local_hit(cache_key, limit, period),
+        )
     until_key = f"{cache_key}:until"
     now = time.time()
     cache.add(cache_key, 0, period)

@@ -24,6 +24,11 @@ if ! command -v chromium >/dev/null; then
   echo "Installing Debian's Chromium for the browser tests"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# pg_dump and pg_restore for the backup and restore round trip (tests/ops/test_backup_restore.py).
+if ! command -v pg_dump >/dev/null || ! command -v pg_restore >/dev/null; then
+  echo "Installing the PostgreSQL client tools for the backup test"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
+fi
 
 # localstripe, the fake Stripe server, on a free loopback port; stopped by its pid on exit.
 STRIPE_PORT=$($BIN/python -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1]); s.close()")

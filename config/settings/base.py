@@ -99,6 +99,9 @@ MFA_TOTP_ISSUER = env("COUNCIL_MFA_ISSUER", default="Council Registry")
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
+    # First, so every log line of the request carries its id and the metrics time the whole answer.
+    "core.middleware.RequestIdMiddleware",
+    "core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -200,13 +203,27 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # LOGGING
 # ------------------------------------------------------------------------------
+# Every line carries the request's id (core.logging); production can write JSON (DJANGO_LOG_JSON).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(levelname)s %(asctime)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(levelname)s %(asctime)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "core.logging.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"level": env("DJANGO_LOG_LEVEL", default="INFO"), "handlers": ["console"]},
 }
+
+# OPERATIONS: the health report, the metrics endpoint
+# ------------------------------------------------------------------------------
+# The health report's Celery worker ping waits at most this long for a worker's answer (0: no ping).
+COUNCIL_HEALTH_WORKER_TIMEOUT_SECONDS = env.float("COUNCIL_HEALTH_WORKER_TIMEOUT_SECONDS", default=1.0)
+# GET /metrics serves only a caller with `Authorization: Bearer <this>`; unset, the URL is a 404.
+COUNCIL_METRICS_TOKEN = env("COUNCIL_METRICS_TOKEN", default="")
+# prometheus_client reads this itself, at import: a directory shared by gunicorn's workers (core/metrics.py).
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default="")
 
 # INTEGRATIONS (one module each)
 # ------------------------------------------------------------------------------

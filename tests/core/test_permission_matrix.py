@@ -101,6 +101,10 @@ ALL_APPLICANTS = SIGNED_IN
 
 # Who may pass each URL's gate, by URL name pattern (first match wins).
 EXPECTED: list[tuple[str, set[str]]] = [
+    # The load balancer's health report names no host and no data.
+    ("health", EVERYONE),
+    # Open at the gate (a scraper has no account); the view serves only COUNCIL_METRICS_TOKEN's holder.
+    ("metrics", EVERYONE),
     ("portal:*", EVERYONE),
     # The API's gate is open; DRF then asks for an API key where an operation needs one (tests/portal).
     ("api:*", EVERYONE),
@@ -614,6 +618,20 @@ def test_every_route_admits_exactly_its_audience(part: str, world: dict[str, Any
         if admitted != allowed:
             mismatches[route.name] = {"admitted but not expected": admitted - allowed, "refused": allowed - admitted}
     assert mismatches == {}
+
+
+def test_metrics_give_nothing_to_any_client_without_the_token(world: dict[str, Any], settings: Any) -> None:
+    # given a metrics token, and every kind of client, signed in or not, none of them holding it
+    settings.COUNCIL_METRICS_TOKEN = "the-scrapers-token-0123456789"
+    for label, client in world["clients"].items():
+        # when each asks for the metrics, bare or with a wrong token
+        for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer not-the-token"}):
+            response = client.get(reverse("metrics"), **headers)
+            # then the URL does not exist for them
+            assert (response.status_code, response.content) == (HTTPStatus.NOT_FOUND, b""), label
+    # and only the token opens it
+    response = Client().get(reverse("metrics"), HTTP_AUTHORIZATION="Bearer the-scrapers-token-0123456789")
+    assert response.status_code == HTTPStatus.OK
 
 
 MUTATING = [
