@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django.contrib.sites.models import Site
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.models import AuditEvent, Council, Notification, RuleSet
+from core.models import AuditEvent, Council, Notification, Region, RuleSet
 from core.services import configuration_save
 
 
@@ -29,6 +29,12 @@ class CouncilAdmin(AuditedConfigurationAdmin):
 @admin.register(RuleSet)
 class RuleSetAdmin(AuditedConfigurationAdmin):
     list_display = ("version", "effective_date", "notes")
+
+
+@admin.register(Region)
+class RegionAdmin(AuditedConfigurationAdmin):
+    list_display = ("name", "code", "parent")
+    search_fields = ("name", "code")
 
 
 @admin.register(AuditEvent)

@@ -37,7 +37,7 @@ class Fold(Func):
     output_field = CharField()
     stored: frozenset[tuple[str, str]] = frozenset()
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
         (source,) = self.get_source_expressions()
         target = getattr(source, "target", None)
         if isinstance(source, Col) and target is not None:

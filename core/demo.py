@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.exceptions import ApplicationError
-from core.models import Council, RuleSet, User
+from core.models import Council, Region, RuleSet, User
 from core.roles import STAFF_ROLES, Role
 from core.selectors import council_today
 from core.services import configuration_save
@@ -67,6 +67,7 @@ from registry.models import (
     RegisterEntry,
     Sector,
 )
+from workforce import services as workforce_services
 
 DEMO_EMAIL_DOMAIN = "demo.council.example"
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed on purpose: these are demo log-ins
@@ -239,6 +240,30 @@ _QUALIFICATION_TYPES = {
     "bachelor-cyc": "Bachelor of Child and Youth Care",
     "diploma-community-development": "Diploma in Community Development",
 }
+
+_QUALIFICATION_LEVELS = {
+    "bsw": QualificationType.Level.BACHELOR,
+    "trabajo-social": QualificationType.Level.BACHELOR,
+    "deass": QualificationType.Level.BACHELOR,
+    "fetc-saw": QualificationType.Level.CERTIFICATE,
+    "fetc-cycw": QualificationType.Level.CERTIFICATE,
+    "bachelor-cyc": QualificationType.Level.BACHELOR,
+    "diploma-community-development": QualificationType.Level.DIPLOMA,
+}
+# Provinces with their children (under 18), rounded from Statistics South Africa's mid-year estimates,
+# and how many of the demo's people work in each (weights).
+_REGIONS = (
+    ("gauteng", "Gauteng", 4_900_000, 30),
+    ("western-cape", "Western Cape", 1_900_000, 14),
+    ("kwazulu-natal", "KwaZulu-Natal", 4_300_000, 20),
+    ("eastern-cape", "Eastern Cape", 2_600_000, 12),
+    ("limpopo", "Limpopo", 2_400_000, 9),
+    ("free-state", "Free State", 1_000_000, 6),
+    ("mpumalanga", "Mpumalanga", 1_700_000, 5),
+    ("north-west", "North West", 1_400_000, 3),
+    ("northern-cape", "Northern Cape", 420_000, 1),
+)
+_SEX_WEIGHTS = (("FEMALE", 76), ("MALE", 22), ("OTHER", 1), ("", 1))
 
 _CATEGORIES: tuple[dict[str, Any], ...] = (
     {
@@ -549,6 +574,9 @@ class _Person:
 class _Seeder:
     def __init__(self, *, rng: random.Random, practitioner_count: int) -> None:
         self.rng = rng
+        # Sex and region of work come from their own sequence, seeded from rng without drawing from it, so
+        # adding them left the rest of the demo as it was.
+        self.workforce_rng = random.Random(repr(rng.getstate()[1][:8]))  # noqa: S311 - demo data
         self.practitioner_count = practitioner_count
         self.password_hash = make_password(DEMO_PASSWORD)
         self.used_emails: set[str] = set()
@@ -557,6 +585,7 @@ class _Seeder:
         self.categories: dict[str, RegisterCategory] = {}
         self.qualification_types: dict[str, QualificationType] = {}
         self.institutions_by_type: dict[str, list[str]] = {}
+        self.regions: dict[str, Region] = {}
 
     def run(self) -> None:
         self._configuration()
@@ -568,6 +597,7 @@ class _Seeder:
         self._cpd()
         self._exams()
         self._conduct()
+        self._child_populations()
         portal_alerts.alerts_collect()
 
     # Configuration rows, each with its configuration.created audit event.
@@ -595,7 +625,11 @@ class _Seeder:
             )
         )
         for code, name in _QUALIFICATION_TYPES.items():
-            self.qualification_types[code] = self._configure(QualificationType(code=code, name=name))
+            self.qualification_types[code] = self._configure(
+                QualificationType(code=code, name=name, level=_QUALIFICATION_LEVELS[code])
+            )
+        for code, name, _children, _weight in _REGIONS:
+            self.regions[code] = self._configure(Region(code=code, name=name))
         for spec in _CATEGORIES:
             fields = {key: value for key, value in spec.items() if key != "accepted"}
             category = self._configure(RegisterCategory(**fields))
@@ -661,6 +695,19 @@ class _Seeder:
     def officer(self) -> User:
         return self.accounts["registration-officer"]
 
+    def _child_populations(self) -> None:
+        """Three years of children per province, imported as staff would, from the statistics office's CSV."""
+        lines = ["region,year,children,source"]
+        year = council_today().year
+        lines.extend(
+            f"{code},{year - offset},{round(children * (1 - 0.01 * offset))},Mid-year estimates"
+            for code, _name, children, _weight in _REGIONS
+            for offset in (2, 1, 0)
+        )
+        workforce_services.child_population_import(
+            actor=self.accounts["registrar"], data="\n".join(lines).encode(), reason=SEED_REASON
+        )
+
     # People.
 
     def _person(self, *, category: str | None = None, culture: str | None = None) -> _Person:
@@ -704,6 +751,10 @@ class _Seeder:
             "given_names": person.given_names,
             "family_name": person.family_name,
             "date_of_birth": born,
+            "sex": _weighted(self.workforce_rng, _SEX_WEIGHTS),
+            "region": self.regions[
+                _weighted(self.workforce_rng, tuple((code, weight) for code, _n, _c, weight in _REGIONS))
+            ],
             "national_id": self._national_id(person.culture, born),
             "phone": self._phone(person.culture),
             "address": f"{rng.randint(1, 240)} {rng.choice(_STREETS)}\n{city}\n{postcode}",

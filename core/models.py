@@ -82,6 +82,27 @@ def _validate_time_zone(value: str) -> None:
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
 
 
+class Region(TimeStampedModel):
+    """A part of the country the council reports by (province, region, district): where people work.
+
+    Regions may nest (a district within a province); workforce statistics count at any level."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("within")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.name}"
+
+
 class Council(TimeStampedModel):
     """The council running this registry. There is exactly one row."""
 

@@ -57,6 +57,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "discipline.make_interim_order",
             "portal.view_search_statistics",
             "portal.export_register",
+            "workforce.view_workforce_statistics",
+            "workforce.import_child_population",
         }
     ),
     Role.FINANCE_OFFICER: frozenset(
@@ -95,12 +97,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
                     ("cpd", "activitytype"),
                     ("portal", "employerorganisation"),
                     ("portal", "employermember"),
+                    ("core", "region"),
                 )
                 for verb in ("view", "add", "change")
             ),
             "core.view_auditevent",
             "core.view_notification",
             "portal.view_search_statistics",
+            "workforce.view_workforce_statistics",
+            "workforce.import_child_population",
         }
     ),
     Role.EMPLOYER_USER: frozenset(),

@@ -29,6 +29,13 @@ def council_today() -> dt.date:
     return timezone.localdate()
 
 
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The first instant after `day` in the council's time zone: "as at the end of `day`" is before it."""
+    council = council_get()
+    zone = zoneinfo.ZoneInfo(council.time_zone) if council is not None and council.time_zone else None
+    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min), timezone=zone)
+
+
 def ruleset_in_force(*, on_date: dt.date) -> RuleSet | None:
     """The rule version whose effective date is the latest on or before `on_date`."""
     return RuleSet.objects.filter(effective_date__lte=on_date).order_by("-effective_date").first()

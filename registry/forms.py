@@ -44,9 +44,19 @@ class CategoryChoiceForm(forms.Form):
 class PersonalDetailsForm(forms.ModelForm):
     class Meta:
         model = Application
-        fields = ("given_names", "family_name", "previous_names", "date_of_birth", "national_id", "phone", "address")
+        fields = (
+            "given_names",
+            "family_name",
+            "previous_names",
+            "date_of_birth",
+            "sex",
+            "national_id",
+            "phone",
+            "address",
+        )
         widgets = {"date_of_birth": DateInput(), "address": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
+            "sex": _("Optional. Used only for anonymous workforce statistics; never shown on the public register."),
             "previous_names": _("For example, a name before marriage. Leave blank if none."),
             "date_of_birth": _("This is never shown on the public register."),
             "national_id": _("This is never shown on the public register."),
@@ -112,8 +122,16 @@ class EmploymentForm(forms.ModelForm):
 
     class Meta:
         model = Application
-        fields = ("employer_name", "job_title", "employment_is_paid", "employment_sector", "supervised_practice_hours")
+        fields = (
+            "region",
+            "employer_name",
+            "job_title",
+            "employment_is_paid",
+            "employment_sector",
+            "supervised_practice_hours",
+        )
         help_texts = {
+            "region": _("Where you work, or mostly work. Used for workforce statistics."),
             "employer_name": _("Leave blank if you are not working in the field now."),
             "supervised_practice_hours": _("Hours of practice under a registered supervisor."),
         }

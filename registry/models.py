@@ -20,8 +20,19 @@ def _status_in(choices: type[models.TextChoices], name: str) -> models.CheckCons
 class QualificationType(TimeStampedModel):
     """A kind of qualification a council recognises, e.g. BSW, or a certificate in child and youth care."""
 
+    class Level(models.IntegerChoices):
+        """Education levels for workforce statistics, lowest first ("highest qualification" is the maximum)."""
+
+        CERTIFICATE = 1, _("Certificate")
+        DIPLOMA = 2, _("Diploma")
+        BACHELOR = 3, _("Bachelor's degree")
+        POSTGRADUATE = 4, _("Honours or postgraduate diploma")
+        MASTER = 5, _("Master's degree")
+        DOCTORATE = 6, _("Doctorate")
+
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    level = models.PositiveSmallIntegerField(_("education level"), choices=Level.choices, null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -117,6 +128,12 @@ class Programme(TimeStampedModel):
         return f"#{self.pk} {self.name}"
 
 
+class Sex(models.TextChoices):
+    FEMALE = "FEMALE", _("Female")
+    MALE = "MALE", _("Male")
+    OTHER = "OTHER", _("Another sex")
+
+
 class Practitioner(TimeStampedModel):
     """A person on (or applying to) the register. Personal data here is never public."""
 
@@ -127,6 +144,15 @@ class Practitioner(TimeStampedModel):
     family_name = models.CharField(_("family name"), max_length=150)
     previous_names = models.CharField(_("previous names"), max_length=300, blank=True)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, blank=True)
+    region = models.ForeignKey(
+        "core.Region",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("region of work"),
+    )
     national_id = models.CharField(_("national ID number"), max_length=40, blank=True)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -253,6 +279,15 @@ class Application(TimeStampedModel):
     family_name = models.CharField(_("family name"), max_length=150, blank=True)
     previous_names = models.CharField(_("previous names"), max_length=300, blank=True)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, blank=True)
+    region = models.ForeignKey(
+        "core.Region",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("region of work"),
+    )
     national_id = models.CharField(_("national ID number"), max_length=40, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     address = models.TextField(_("address"), blank=True)

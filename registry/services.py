@@ -48,6 +48,8 @@ APPLICATION_DRAFT_FIELDS = frozenset(
         "family_name",
         "previous_names",
         "date_of_birth",
+        "sex",
+        "region",
         "national_id",
         "phone",
         "address",
@@ -458,7 +460,17 @@ def _register_from_application(application: Application, *, actor: User, registe
     reason = f"approved {application.reference}"
     if practitioner is None:
         practitioner = Practitioner(user=application.applicant, email=application.applicant.email)
-    for name in ("given_names", "family_name", "previous_names", "date_of_birth", "national_id", "phone", "address"):
+    for name in (
+        "given_names",
+        "family_name",
+        "previous_names",
+        "date_of_birth",
+        "sex",
+        "region_id",
+        "national_id",
+        "phone",
+        "address",
+    ):
         setattr(practitioner, name, getattr(application, name))
     practitioner._history_user = actor  # type: ignore[attr-defined]
     practitioner._change_reason = reason  # type: ignore[attr-defined]

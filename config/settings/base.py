@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "cpd",
     "discipline",
     "portal",
+    "workforce",
 ]
 
 # AUTHENTICATION

@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
 from core.access import ACCESS_REFUSED_HEADER, rule_for
-from core.models import AuditEvent, Notification, RuleSet
+from core.models import AuditEvent, Notification, Region, RuleSet
 from core.roles import Role
 from cpd import services as cpd_services
 from cpd.models import AccreditedActivity, ActivityType, AttendanceUpload, AuditDraw, Exemption, Provider
@@ -80,6 +80,7 @@ from tests.cpd.conftest import CPD_RULES
 from tests.discipline.conftest import lodge as discipline_lodge
 from tests.discipline.conftest import to_hearing as discipline_to_hearing
 from tests.licensing.conftest import LICENSING_RULES
+from workforce.models import ChildPopulation
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +114,9 @@ EXPECTED: list[tuple[str, set[str]]] = [
     ("verification_staff:statistics", {Role.REGISTRAR.value, Role.COUNCIL_ADMIN.value}),
     ("verification_staff:*", {Role.REGISTRAR.value}),
     ("well-known-verification-keys", EVERYONE),
+    # Aggregate tables only, every cell under 10 suppressed (tests/workforce).
+    ("open_data:*", EVERYONE),
+    ("workforce:*", {Role.REGISTRAR.value, Role.COUNCIL_ADMIN.value}),
     ("registry:*", SIGNED_IN),
     # Stripe's webhook is open to anyone; only a body signed with the webhook secret is acted on.
     ("licensing:stripe-webhook", EVERYONE),
@@ -201,6 +205,7 @@ def world(categories: Any) -> dict[str, Any]:
     )
     application_decide(actor=registrar, application=approved, approve=True, reason="")
     entry = RegisterEntry.objects.get(application=approved)
+    Region.objects.create(code="matrix-region", name="Matrix region")  # so a child population file would import
     clients: dict[str, Client] = {ANONYMOUS: Client()}
     for label in CLIENTS[1:]:
         if label == OWNER:
@@ -512,6 +517,8 @@ def _sample_kwargs(route: Route, world: dict[str, Any]) -> dict[str, Any]:
         "token": world.get("token", "x"),
         "content_type_id": "1",
         "url": "nothing",
+        "figure": "indicator",
+        "file_format": "csv",
     }
     return {name: samples[name] for name in route.kwarg_names}
 
@@ -579,6 +586,7 @@ def _state() -> tuple[Any, ...]:
             EmployerOrganisation.objects.order_by("pk").values_list("alert_frequency", "webhook_url", "webhook_secret")
         ),
         WebhookDelivery.objects.count(),
+        tuple(ChildPopulation.objects.order_by("pk").values_list("region", "year", "children")),
     )
 
 
@@ -634,7 +642,25 @@ def test_metrics_give_nothing_to_any_client_without_the_token(world: dict[str, A
     assert response.status_code == HTTPStatus.OK
 
 
+class _RereadableFile:
+    """An upload for client.post that each client reads whole (a file object would be empty after the first)."""
+
+    def __init__(self, name: str, content: bytes) -> None:
+        self.name = name
+        self.content = content
+
+    def read(self, *_args: Any) -> bytes:
+        return self.content
+
+
 MUTATING = [
+    (
+        "workforce:child-population",
+        {
+            "file": _RereadableFile("children.csv", b"region,year,children\nmatrix-region,2026,1000\n"),
+            "reason": "Mid-year estimates",
+        },
+    ),
     ("staff:application-assign", {"officer": "1"}),
     ("staff:application-request-information", {"message": "Send your transcript"}),
     ("staff:application-recommend", {"recommendation": "APPROVE", "note": ""}),
@@ -730,7 +756,7 @@ def test_the_wrong_clients_change_nothing(world: dict[str, Any]) -> None:
         _assert_wrong_clients_change_nothing(name, data, world)
 
 
-def _assert_wrong_clients_change_nothing(name: str, data: dict[str, str], world: dict[str, Any]) -> None:
+def _assert_wrong_clients_change_nothing(name: str, data: dict[str, Any], world: dict[str, Any]) -> None:
     # given every client that may not use this action (for applicant actions: everyone but the owner)
     route = next(route for route in ROUTES if route.name == name)
     url = _concrete_path(route, _sample_kwargs(route, world))
@@ -775,6 +801,7 @@ STAFF_ROUTES = [
             "conduct:",
             "panel:",
             "verification_staff:",
+            "workforce:",
         )
     )
 ]
