@@ -92,6 +92,8 @@ def main() -> None:
                 page.screenshot(path=str(OUT / "public-register.png"), full_page=True)
                 page.goto(f"{base}/complaints/")
                 page.screenshot(path=str(OUT / "complaint-form.png"), full_page=False)
+                page.goto(f"{base}/open-data/")
+                page.screenshot(path=str(OUT / "open-data.png"), full_page=False)
                 _sign_in(page, base, "practitioner@demo.council.example")
                 page.goto(f"{base}/licence/")
                 page.screenshot(path=str(OUT / "renewal.png"), full_page=True)
@@ -107,6 +109,7 @@ def main() -> None:
                     ("finance-officer@demo.council.example", "/staff/finance/", "finance-aged-debt.png"),
                     ("exams-officer@demo.council.example", "/staff/exams/", "exams-sitting.png"),
                     ("conduct-officer@demo.council.example", "/staff/conduct/", "conduct-dashboard.png"),
+                    ("registrar@demo.council.example", "/staff/workforce/", "workforce-dashboard.png"),
                 ):
                     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
                     _sign_in(page, base, email, code=_manage(env, "demo_totp_code", email).strip())

@@ -10,11 +10,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from tests.conftest import mfa_login
-from tests.workforce.test_statistics import regions, workforce  # noqa: F401 - fixtures
 from workforce.models import ChildPopulation
 
 
-def test_the_dashboard_draws_its_charts_as_svg_beside_tables_with_no_script(registrar, workforce):  # noqa: F811
+def test_the_dashboard_draws_its_charts_as_svg_beside_tables_with_no_script(registrar, workforce):
     client = mfa_login(Client(), registrar)
     response = client.get(reverse("workforce:dashboard"), {"as_at": "", "by": "sex"})
     # an empty date is an invalid choice: the page falls back to today and says what is wrong
@@ -32,7 +31,7 @@ def test_the_dashboard_draws_its_charts_as_svg_beside_tables_with_no_script(regi
     assert "2.0" in page
 
 
-def test_every_figure_exports_as_csv_and_xlsx_with_the_same_numbers(registrar, workforce):  # noqa: F811
+def test_every_figure_exports_as_csv_and_xlsx_with_the_same_numbers(registrar, workforce):
     client = mfa_login(Client(), registrar)
     csv = client.get(reverse("workforce:export", args=["indicator", "csv"]))
     assert csv.status_code == HTTPStatus.OK
@@ -57,7 +56,7 @@ def test_every_figure_exports_as_csv_and_xlsx_with_the_same_numbers(registrar, w
     assert client.get(reverse("workforce:export", args=["nothing", "csv"])).status_code == HTTPStatus.NOT_FOUND
 
 
-def test_a_bad_population_file_shows_every_row_problem_and_imports_nothing(registrar, regions):  # noqa: F811
+def test_a_bad_population_file_shows_every_row_problem_and_imports_nothing(registrar, regions):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = mfa_login(Client(), registrar)
