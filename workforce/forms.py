@@ -10,9 +10,21 @@ from workforce.selectors import DIMENSIONS
 
 
 class DashboardForm(forms.Form):
-    as_at = forms.DateField(label=_("As at the end of"), widget=forms.DateInput(attrs={"type": "date"}))
-    by = forms.ChoiceField(label=_("Break the workers down by"), choices=list(DIMENSIONS.items()), initial="region")
-    licensed_only = forms.BooleanField(label=_("Count only licensed workers in the indicator"), required=False)
+    as_at = forms.DateField(
+        label=_("As at the end of"),
+        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input govuk-input--width-10"}),
+    )
+    by = forms.ChoiceField(
+        label=_("Break the workers down by"),
+        choices=list(DIMENSIONS.items()),
+        initial="region",
+        widget=forms.Select(attrs={"class": "govuk-select"}),
+    )
+    licensed_only = forms.BooleanField(
+        label=_("Count only licensed workers in the indicator"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "govuk-checkboxes__input"}),
+    )
 
     def clean_as_at(self) -> dt.date:
         value: dt.date = self.cleaned_data["as_at"]
