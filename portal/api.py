@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -54,7 +55,18 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
         }
 
 
-class TextField(serializers.CharField):
+# DRF refuses text holding a NUL character; this says so in the schema too (as its pattern), so that a
+# client (or schemathesis) does not take such text for valid input.
+NUL_FREE = RegexValidator(r"^[^\x00]*$", message=_("Text may not contain null characters."))
+
+
+class NulFreeCharField(serializers.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(NUL_FREE)
+
+
+class TextField(NulFreeCharField):
     """A JSON string and nothing else: DRF's CharField would also take 0 or false, as "0" or "False"."""
 
     def to_internal_value(self, data: Any) -> str:
@@ -145,7 +157,7 @@ class SearchResponseSerializer(serializers.Serializer):
 
 
 class SearchQuerySerializer(QuerySerializer):
-    name = serializers.CharField(
+    name = NulFreeCharField(
         max_length=200,
         required=False,
         allow_blank=True,
@@ -154,13 +166,13 @@ class SearchQuerySerializer(QuerySerializer):
             "Give this or registration_number."
         ),
     )
-    registration_number = serializers.CharField(
+    registration_number = NulFreeCharField(
         max_length=64,
         required=False,
         allow_blank=True,
         help_text="A registration number with its check digit (a mistyped number is refused, never matched).",
     )
-    category = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    category = NulFreeCharField(max_length=40, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=RegisterEntryStatus.choices, required=False)
     page = serializers.IntegerField(min_value=1, max_value=MAX_PAGES, required=False, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False, default=25)
