@@ -53,3 +53,12 @@ def upload_check(*, uploaded: UploadedFile) -> CheckedUpload:
     return CheckedUpload(
         content_type=kind.mime, extension=ACCEPTED_TYPES[kind.mime], size_bytes=size, sha256=digest.hexdigest()
     )
+
+
+def csv_text(data: bytes) -> str:
+    """An uploaded CSV's text: UTF-8 (with or without a byte-order mark), else Windows-1252, which is what
+    spreadsheet programs save as "CSV" on many office computers. Never fails: undecodable bytes become �."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")

@@ -27,7 +27,7 @@ from core.roles import Role
 from core.selectors import council_today
 from core.services import notification_queue, notification_queue_many, permission_require
 from core.sql import db_date, db_now, fetch, id_in, on_postgresql
-from core.uploads import upload_check
+from core.uploads import csv_text, upload_check
 from cpd import compliance, rules
 from cpd.models import (
     AccreditedActivity,
@@ -338,10 +338,7 @@ def attendance_upload(*, actor: User, activity: AccreditedActivity, uploaded: Up
         raise ApplicationError(_("The file is larger than 2 MB."))
     if b"\x00" in data[:8192] or data.startswith((b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0")):
         raise ApplicationError(_("This is not a CSV file. Save the attendance list as CSV."))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+    text = csv_text(data)
     check = _attendance_check(text)
     upload = AttendanceUpload(
         activity=activity,

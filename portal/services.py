@@ -27,6 +27,7 @@ from core.models import User
 from core.roles import Role
 from core.services import permission_require
 from core.sql import fetch_prepared
+from core.uploads import csv_text
 from licensing.signing import canonical_json, key_id, payload_sign, signing_key
 from portal import selectors, webhooks
 from portal.models import (
@@ -162,10 +163,7 @@ def roster_text(data: bytes) -> str:
         raise ApplicationError(_("The file is larger than 2 MB. Split it into smaller files."))
     if data.startswith(_BINARY_SIGNATURES) or b"\x00" in data[:8192]:
         raise ApplicationError(_("This is not a CSV file (it looks like a spreadsheet, PDF or image). Save it as CSV."))
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    return csv_text(data)
 
 
 def _roster_rows(text: str) -> list[tuple[int, str, str]]:

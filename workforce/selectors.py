@@ -390,9 +390,3 @@ def yearly_flows(*, last_year: int, years: int = 5) -> list[Flow]:
         flow(start=dt.date(year, 1, 1), end=dt.date(year, 12, 31))
         for year in range(last_year - years + 1, last_year + 1)
     ]
-
-
-def workers_trend(*, as_at: dt.date, years: int = 5) -> list[tuple[dt.date, int]]:
-    """Workers at the end of each of the last `years` years before as_at's, and at as_at."""
-    points = [dt.date(year, 12, 31) for year in range(as_at.year - years, as_at.year)] + [as_at]
-    return [(point, sum(group["count"] for group in counts(as_at=point, by=[]))) for point in points]

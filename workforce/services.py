@@ -15,6 +15,7 @@ from core.exceptions import ApplicationError
 from core.history import save_with_history
 from core.models import Region, User
 from core.services import permission_require
+from core.uploads import csv_text
 from workforce.models import ChildPopulation
 
 MAX_BYTES = 1_000_000
@@ -39,10 +40,7 @@ def _text(data: bytes) -> str:
         raise ApplicationError(_("The file is larger than 1 MB."))
     if b"\x00" in data[:8192]:
         raise ApplicationError(_("This is not a CSV file. Save it as CSV (comma-separated values)."))
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    return csv_text(data)
 
 
 def _parse(text: str) -> tuple[list[tuple[int, Region, int, int, str]], list[dict[str, Any]]]:
@@ -74,10 +72,8 @@ def _parse(text: str) -> tuple[list[tuple[int, Region, int, int, str]], list[dic
             problems.append(_("The number of children must be a whole number above zero."))
         if region is not None and year is not None and (region.pk, year) in seen:
             problems.append(_("This region and year are already on line %(line)s.") % {"line": seen[(region.pk, year)]})
-        if problems:
+        if problems or region is None or year is None or children is None:  # any None has its problem listed
             errors.append({"line": line, "problems": problems})
-            continue
-        if region is None or year is None or children is None:  # pragma: no cover - problems above said so
             continue
         seen[(region.pk, year)] = line
         good.append((line, region, year, children, cells.get("source", "")[:200]))

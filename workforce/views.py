@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -104,8 +106,6 @@ def child_population(request: AuthenticatedRequest) -> HttpResponse:
             form.add_error("file", error.message)
         else:
             if not outcome.errors:
-                from django.contrib import messages
-
                 messages.success(
                     request,
                     _("Imported: %(added)s added, %(changed)s changed, %(unchanged)s unchanged.")
@@ -123,8 +123,6 @@ def child_population(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _open_data(as_at: Any) -> list[Any]:
-    from django.core.cache import cache
-
     key = f"workforce:open-data:{as_at.isoformat()}"
     tables = cache.get(key)
     if tables is None:
