@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
-        from core import db_functions, roles
+        from core import crypto, db_functions, roles  # noqa: F401 (crypto registers its key check)
         from core.logging import celery_signals_connect
 
         # Infrastructure hooks, not business logic: keep role groups in step with the code,

@@ -115,6 +115,15 @@ class Council(TimeStampedModel):
         _("languages offered"), default=list, help_text=_('Language codes, e.g. ["en", "es"].')
     )
     public_register_shows_previous_names = models.BooleanField(_("publish previous names"), default=False)
+    public_register_shows_work_town = models.BooleanField(_("publish town of work"), default=False)
+    optional_public_fields_need_consent = models.BooleanField(
+        _("optional public fields need the practitioner's consent"),
+        default=True,
+        help_text=_(
+            "When on, previous names and town of work are published only for practitioners who agreed. "
+            "Turn off only where the law makes them public without consent."
+        ),
+    )
     contact_email = models.EmailField(_("contact email"), blank=True)
     history = HistoricalRecords()
 

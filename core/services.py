@@ -171,3 +171,42 @@ def permission_require(actor: User | None, permission: str) -> None:
     """Refuse a staff action to someone without the permission. `None` is the system (scheduled jobs)."""
     if actor is not None and not actor.has_perm(permission):
         raise ApplicationError(gettext("You do not have permission to do this."))
+
+
+# Encryption keys ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def identifiers_reencrypt(*, actor: User | None, reason: str) -> dict[str, int]:
+    """Re-encrypt every stored identifier under the first COUNCIL_FIELD_ENCRYPTION_KEYS key and
+    recompute its digest, in history tables too, so an old key can then be dropped. The values
+    themselves do not change, so no history rows are added; one audit event records the run."""
+    from django.apps import apps
+
+    from core.audit import audit_record
+    from core.crypto import EncryptedTextField, decrypt, identifier_digest, reencrypt
+    from core.models import Council
+
+    counts: dict[str, int] = {}
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if not isinstance(field, EncryptedTextField):
+                continue
+            table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+            digest = quote(field.digest_field) if field.digest_field else None  # a plain field: its column is its name
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {pk}, {quote(field.column)} FROM {table} WHERE {quote(field.column)} <> ''")  # noqa: S608
+                rows = cursor.fetchall()
+                for row_id, token in rows:
+                    assignments, values = [f"{quote(field.column)} = %s"], [reencrypt(token)]
+                    if digest:
+                        assignments.append(f"{digest} = %s")
+                        values.append(identifier_digest(decrypt(token)))
+                    cursor.execute(f"UPDATE {table} SET {', '.join(assignments)} WHERE {pk} = %s", [*values, row_id])  # noqa: S608
+            counts[f"{model._meta.label}.{field.name}"] = len(rows)
+    council = Council.objects.first()
+    if council is not None:
+        audit_record(actor=actor, action="encryption.keys_rotated", obj=council, reason=reason, after=counts)
+    return counts

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.crypto import EncryptedTextField
 from core.models import TimeStampedModel
 
 
@@ -144,7 +145,8 @@ class Practitioner(TimeStampedModel):
     family_name = models.CharField(_("family name"), max_length=150)
     previous_names = models.CharField(_("previous names"), max_length=300, blank=True)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
-    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, blank=True)
+    # Database defaults too, so bulk loads (bench/, COPY) need not name every column.
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, blank=True, default="", db_default="")
     region = models.ForeignKey(
         "core.Region",
         null=True,
@@ -153,10 +155,31 @@ class Practitioner(TimeStampedModel):
         related_name="+",
         verbose_name=_("region of work"),
     )
-    national_id = models.CharField(_("national ID number"), max_length=40, blank=True)
+    # Encrypted at rest (core.crypto); national_id_digest finds a number again without decrypting.
+    national_id = EncryptedTextField(
+        _("national ID number"), max_length=40, blank=True, digest_field="national_id_digest"
+    )
+    national_id_digest = models.CharField(
+        max_length=64, blank=True, db_index=True, editable=False, default="", db_default=""
+    )
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     address = models.TextField(_("address"), blank=True)
+    # Optional public fields: published only where the council's rules allow, and (when its rules ask
+    # for it) only with the practitioner's consent (portal.selectors.optional_public_fields).
+    work_town = models.CharField(_("town or city of work"), max_length=100, blank=True, default="", db_default="")
+    consents_to_publish_previous_names = models.BooleanField(
+        _("agrees to publish previous names"), default=False, db_default=False
+    )
+    consents_to_publish_work_town = models.BooleanField(
+        _("agrees to publish town of work"), default=False, db_default=False
+    )
+    # A duplicate joined into another person by registry.services.practitioner_merge. The row and its
+    # history stay; everything that belonged to it now belongs to merged_into.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from", editable=False
+    )
+    merged_at = models.DateTimeField(_("merged at"), null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -288,7 +311,7 @@ class Application(TimeStampedModel):
         related_name="+",
         verbose_name=_("region of work"),
     )
-    national_id = models.CharField(_("national ID number"), max_length=40, blank=True)
+    national_id = EncryptedTextField(_("national ID number"), max_length=40, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     address = models.TextField(_("address"), blank=True)
     # Qualification.

@@ -16,5 +16,6 @@ DJANGO_SETTINGS_MODULE=config.settings.production \
   CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \
   STRIPE_SECRET_KEY=sk_live_ci STRIPE_PUBLISHABLE_KEY=pk_live_ci STRIPE_WEBHOOK_SECRET=whsec_ci \
   COUNCIL_SIGNING_KEY="$($BIN/python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).rstrip(b'=').decode())")" \
+  COUNCIL_FIELD_ENCRYPTION_KEYS="$($BIN/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")" \
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
   $BIN/python manage.py check --deploy --fail-level WARNING

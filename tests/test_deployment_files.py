@@ -285,6 +285,7 @@ def test_app_services_share_the_production_environment(name: str) -> None:
         "STRIPE_PUBLISHABLE_KEY": "${STRIPE_PUBLISHABLE_KEY:?set STRIPE_PUBLISHABLE_KEY in .env}",
         "STRIPE_WEBHOOK_SECRET": "${STRIPE_WEBHOOK_SECRET:?set STRIPE_WEBHOOK_SECRET in .env}",
         "COUNCIL_SIGNING_KEY": "${COUNCIL_SIGNING_KEY:?set COUNCIL_SIGNING_KEY in .env}",
+        "COUNCIL_FIELD_ENCRYPTION_KEYS": "${COUNCIL_FIELD_ENCRYPTION_KEYS:?set COUNCIL_FIELD_ENCRYPTION_KEYS in .env}",
     }
     # Whatever production.py requires with no default is provided, failing fast when unset.
     assert production_reads_without_default() == REQUIRED_IN_PRODUCTION
@@ -529,6 +530,7 @@ def test_compose_uses_only_variables_the_project_reads() -> None:
         "STRIPE_PUBLISHABLE_KEY",
         "STRIPE_WEBHOOK_SECRET",
         "COUNCIL_SIGNING_KEY",
+        "COUNCIL_FIELD_ENCRYPTION_KEYS",
         "POSTGRES_DB",
         "POSTGRES_USER",
         "POSTGRES_PASSWORD",

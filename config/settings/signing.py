@@ -17,3 +17,14 @@ from config.env import env
 DEV_ONLY_COUNCIL_SIGNING_KEY = "REVWLU9OTFktTk9ULUZPUi1QUk9EVUNUSU9OLUtFWSE"
 
 COUNCIL_SIGNING_KEY = env("COUNCIL_SIGNING_KEY", default=DEV_ONLY_COUNCIL_SIGNING_KEY)
+
+# Personal identifiers (national ID numbers) are stored encrypted (core.crypto). A comma-separated
+# list of Fernet keys: the first encrypts, every one decrypts, so a key is rotated by putting a new
+# one first and running `manage.py encryption_rotate` before the old one is dropped. Generate with:
+#
+#     python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+#
+# DEVELOPMENT ONLY, like the signing key above: base64url of b"DEV-ONLY-NOT-A-PRODUCTION-KEY!!!".
+# The system check core.E010 refuses it whenever DEBUG is False.
+DEV_ONLY_FIELD_ENCRYPTION_KEY = "REVWLU9OTFktTk9ULUEtUFJPRFVDVElPTi1LRVkhISE="
+COUNCIL_FIELD_ENCRYPTION_KEYS = env.list("COUNCIL_FIELD_ENCRYPTION_KEYS", default=[DEV_ONLY_FIELD_ENCRYPTION_KEY])

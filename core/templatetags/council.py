@@ -81,6 +81,14 @@ def money(amount_minor: int | None, currency: str) -> str:
 
 
 @register.filter
+def masked(identifier: str | None) -> str:
+    """{{ practitioner.national_id|masked }}: the last four characters only (core.crypto.mask)."""
+    from core.crypto import mask
+
+    return mask(identifier)
+
+
+@register.filter
 def get_item(mapping: dict[str, Any], key: str) -> Any:
     """mapping[key] in a template, or "" when it is missing."""
     return mapping.get(key, "")
