@@ -15,16 +15,16 @@ from django.db import models
 @dataclass(frozen=True)
 class Reference:
     model: type[models.Model]
-    field: models.Field  # type: ignore[type-arg]
+    field: models.Field
 
     @property
     def is_history(self) -> bool:
         """A django-simple-history row: a snapshot, which points at the person without owning anything."""
-        return hasattr(self.model, "instance_type") and self.model._meta.object_name.startswith("Historical")
+        return hasattr(self.model, "instance_type") and (self.model._meta.object_name or "").startswith("Historical")
 
     @property
     def is_many_to_many(self) -> bool:
-        return self.field.many_to_many
+        return bool(self.field.many_to_many)
 
     @property
     def label(self) -> str:
@@ -34,7 +34,7 @@ class Reference:
 def references_to(target: type[models.Model]) -> list[Reference]:
     """Every foreign key, one-to-one and many-to-many field, in every installed model (history
     models included), whose related model is `target`, in a stable order."""
-    found = []
+    found: list[Reference] = []
     for model in apps.get_models():
         fields = [*model._meta.concrete_fields, *model._meta.many_to_many]
         found.extend(
