@@ -59,6 +59,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "portal.export_register",
             "workforce.view_workforce_statistics",
             "workforce.import_child_population",
+            "legacy.import_legacy_register",
+            "legacy.merge_practitioners",
         }
     ),
     Role.FINANCE_OFFICER: frozenset(
@@ -106,6 +108,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "portal.view_search_statistics",
             "workforce.view_workforce_statistics",
             "workforce.import_child_population",
+            "legacy.import_legacy_register",
         }
     ),
     Role.EMPLOYER_USER: frozenset(),

@@ -7,7 +7,9 @@ mistyped number cannot verify as somebody else's.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
+from django.conf import settings
 from django.db import connection
 
 from registry.models import RegisterCategory, RegistrationNumberCounter
@@ -40,11 +42,34 @@ def format_registration_number(*, prefix: str, sequence_value: int, digits: int)
     return f"{prefix}-{body}-{damm_check_digit(body)}"
 
 
+@lru_cache(maxsize=4)
+def _legacy_pattern(pattern: str) -> re.Pattern[str] | None:
+    return re.compile(pattern) if pattern else None
+
+
+def legacy_number_form(raw: str) -> str | None:
+    """A number from the council's register before this one, as it is stored (upper case, single
+    spaces), when it matches COUNCIL_LEGACY_NUMBER_PATTERN; None otherwise or when there is no pattern.
+
+    Legacy numbers have no check digit, so for them a typo can find another person; the register's
+    own numbers keep that protection.
+    """
+    pattern = _legacy_pattern(getattr(settings, "COUNCIL_LEGACY_NUMBER_PATTERN", ""))
+    if pattern is None:
+        return None
+    tidy = " ".join(raw.upper().split())
+    return tidy if pattern.fullmatch(tidy) and "\x00" not in tidy else None
+
+
 def normalise_registration_number(raw: str) -> str | None:
     """Canonical form of a typed number ("sw 000123 7" -> "SW-000123-7"), or None if it can't be one.
 
-    Returns None too when the check digit is wrong, so a typo never finds another person.
+    Returns None too when the check digit is wrong, so a typo never finds another person. A number
+    of the council's legacy register (see legacy_number_form) is returned as it is stored.
     """
+    legacy = legacy_number_form(raw)
+    if legacy is not None:
+        return legacy
     compact = re.sub(r"[\s./]", "", raw.upper())
     match = _NUMBER_PATTERN.match(compact)
     if match is None:
@@ -56,7 +81,7 @@ def normalise_registration_number(raw: str) -> str | None:
 
 
 def looks_like_registration_number(raw: str) -> bool:
-    return _NUMBER_PATTERN.match(re.sub(r"[\s./]", "", raw.upper())) is not None
+    return legacy_number_form(raw) is not None or _NUMBER_PATTERN.match(re.sub(r"[\s./]", "", raw.upper())) is not None
 
 
 def registration_number_next(*, category: RegisterCategory) -> str:

@@ -602,3 +602,113 @@ def register_entry_change_status(
             recipient=practitioner_user, kind="register_status_changed", context={"entry": entry, "reason": reason}
         )
     return entry
+
+
+# Merging duplicate people ---------------------------------------------------------------------
+
+# Personal fields a merge fills on the kept record when it has none and the other record has one.
+_MERGE_FILLED_FIELDS = (
+    "previous_names",
+    "date_of_birth",
+    "sex",
+    "region",
+    "national_id",
+    "email",
+    "phone",
+    "address",
+    "work_town",
+)
+
+
+@transaction.atomic
+def practitioner_merge(*, actor: User, keep: Practitioner, absorb: Practitioner, reason: str) -> Practitioner:
+    """Join two records of one person. Everything that belonged to `absorb` (register entries,
+    qualifications, employment, invoices, CPD, bookings, complaints: every relation that points at a
+    practitioner, found by walking the models) moves to `keep`, each moved row with a history row;
+    blank personal fields of `keep` are filled from `absorb`; `absorb` stays, marked merged into
+    `keep`, with its own history intact. One audit event lists what moved."""
+    from core.history import update_with_history
+    from core.person_graph import references_to
+
+    permission_require(actor, "legacy.merge_practitioners")
+    if not reason.strip():
+        raise ApplicationError(_("Give the reason for the merge."))
+    locked = {
+        practitioner.pk: practitioner
+        for practitioner in Practitioner.objects.select_for_update().filter(pk__in=[keep.pk, absorb.pk])
+    }
+    if keep.pk == absorb.pk or len(locked) != 2:
+        raise ApplicationError(_("Choose two different people to merge."))
+    keep, absorb = locked[keep.pk], locked[absorb.pk]
+    if keep.merged_into_id or absorb.merged_into_id:
+        raise ApplicationError(_("One of these records has already been merged into another."))
+    if keep.user_id and absorb.user_id:
+        raise ApplicationError(
+            _(
+                "Both records have their own sign-in account, so they cannot be merged here: the person "
+                "would lose one account's history. Ask them which account they use, and close the other first."
+            )
+        )
+    shared = RegisterEntry.objects.filter(practitioner=keep, category__in=absorb.register_entries.values("category"))
+    if shared.exists():
+        numbers = ", ".join(
+            sorted(
+                RegisterEntry.objects.filter(
+                    practitioner__in=[keep, absorb], category__in=shared.values("category")
+                ).values_list("registration_number", flat=True)
+            )
+        )
+        raise ApplicationError(
+            _(
+                "Both records are registered in the same category (%(numbers)s), and a person holds one "
+                "registration per category. Decide which number stands, and close the other entry first."
+            )
+            % {"numbers": numbers}
+        )
+    history_reason = f"merged #{absorb.pk} into #{keep.pk}"
+    moved: dict[str, list[int]] = {}
+    for reference in references_to(Practitioner):
+        if reference.is_history or reference.is_many_to_many or reference.field.name == "merged_into":
+            continue
+        model, attname = reference.model, reference.field.attname
+        rows = list(model._default_manager.filter(**{attname: absorb.pk}))
+        if not rows:
+            continue
+        try:
+            with transaction.atomic():
+                if hasattr(model, "history"):
+                    update_with_history(
+                        model=model, objs=rows, changes={attname: keep.pk}, actor=actor, reason=history_reason
+                    )
+                else:
+                    model._default_manager.filter(pk__in=[row.pk for row in rows]).update(**{attname: keep.pk})
+        except IntegrityError as error:
+            raise ApplicationError(
+                _("The records cannot be merged: their %(records)s conflict. Resolve that first.")
+                % {"records": model._meta.verbose_name_plural}
+            ) from error
+        moved[reference.label] = sorted(row.pk for row in rows)
+    attnames = {name: f"{name}_id" if name == "region" else name for name in _MERGE_FILLED_FIELDS}
+    filled = [name for name, attname in attnames.items() if not getattr(keep, attname) and getattr(absorb, attname)]
+    for name in filled:
+        setattr(keep, attnames[name], getattr(absorb, attnames[name]))
+    if absorb.user_id and not keep.user_id:
+        user_id = absorb.user_id
+        absorb.user = None
+        _save(absorb, actor=actor, reason=history_reason, fields=["user"])
+        keep.user_id = user_id
+        filled.append("user")
+    if filled:
+        _save(keep, actor=actor, reason=history_reason, fields=filled)
+    absorb.merged_into = keep
+    absorb.merged_at = timezone.now()
+    _save(absorb, actor=actor, reason=history_reason, fields=["merged_into", "merged_at"])
+    audit_record(
+        actor=actor,
+        action="practitioner.merged",
+        obj=keep,
+        reason=reason,
+        before={"merged": absorb.pk, "name": absorb.full_name},
+        after={"moved": moved, "filled": filled},
+    )
+    return keep

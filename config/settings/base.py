@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "discipline",
     "portal",
     "workforce",
+    "legacy",
 ]
 
 # AUTHENTICATION
@@ -289,6 +290,10 @@ COUNCIL_API_KEY_RATE = env("COUNCIL_API_KEY_RATE", default="600/min")
 COUNCIL_ANONYMOUS_RATE = env("COUNCIL_ANONYMOUS_RATE", default="60/min")
 # The most registration numbers one bulk verification may check.
 COUNCIL_BULK_VERIFY_MAX = env.int("COUNCIL_BULK_VERIFY_MAX", default=10000)
+# Numbers from the council's register before this one, kept as they were by the legacy import: a
+# regular expression over the number upper-cased with single spaces, e.g. ^SW\d{5}$. It must not
+# match this register's own numbers (SW-000123-7). Empty: only this register's numbers are accepted.
+COUNCIL_LEGACY_NUMBER_PATTERN = env("COUNCIL_LEGACY_NUMBER_PATTERN", default="")
 # Webhooks to addresses on private networks or loopback are refused unless this is on (tests, demo).
 COUNCIL_WEBHOOK_ALLOW_PRIVATE = env.bool("COUNCIL_WEBHOOK_ALLOW_PRIVATE", default=False)
 COUNCIL_WEBHOOK_TIMEOUT_SECONDS = env.int("COUNCIL_WEBHOOK_TIMEOUT_SECONDS", default=10)
