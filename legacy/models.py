@@ -96,6 +96,9 @@ class DuplicatePair(TimeStampedModel):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     history = HistoricalRecords()
+    # registry.services.practitioner_merge leaves these rows alone: legacy.services.duplicate_merge
+    # decides the pair merged and points the other open pairs at the kept record.
+    merge_keeps_reference = True
 
     class Meta:
         verbose_name = _("possible duplicate")

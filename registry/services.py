@@ -670,6 +670,8 @@ def practitioner_merge(*, actor: User, keep: Practitioner, absorb: Practitioner,
     for reference in references_to(Practitioner):
         if reference.is_history or reference.is_many_to_many or reference.field.name == "merged_into":
             continue
+        if getattr(reference.model, "merge_keeps_reference", False):
+            continue  # rows about the merge itself (legacy.DuplicatePair), which its caller updates
         model, attname = reference.model, reference.field.attname
         rows = list(model._default_manager.filter(**{attname: absorb.pk}))
         if not rows:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.access import AuthenticatedRequest, access, staff
 from core.exceptions import ApplicationError
+from core.spreadsheets import spreadsheet_safe
 from exams import selectors, services
 from exams.forms import (
     AccommodationDecisionForm,
@@ -35,18 +36,7 @@ REPORTS = staff("exams.view_exam_reports")
 PREVIEW_ERRORS_SHOWN = 200
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> object:
-    """A value safe to open in a spreadsheet: text that would start a formula is prefixed with an apostrophe.
-
-    Names, accommodation details and institutions are typed by applicants, and a results file's candidate
-    numbers by a vendor; none of them may run as a formula on a member of staff's computer.
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+_cell = spreadsheet_safe
 
 
 def _csv(filename: str) -> HttpResponse:

@@ -55,6 +55,8 @@ from exams.models import (
     ResultImport,
     Sitting,
 )
+from legacy.models import DuplicatePair, LegacyImport
+from legacy.services import legacy_import_upload
 from licensing import services as licensing_services
 from licensing.models import (
     CardPayment,
@@ -72,7 +74,14 @@ from licensing.models import (
 )
 from portal import services as portal_services
 from portal.models import ApiKey, EmployerOrganisation, RosterEntry, RosterUpload, WebhookDelivery
-from registry.models import Application, ApplicationDocument, InformationRequest, RegisterCategory, RegisterEntry
+from registry.models import (
+    Application,
+    ApplicationDocument,
+    InformationRequest,
+    Practitioner,
+    RegisterCategory,
+    RegisterEntry,
+)
 from registry.services import application_decide, register_entry_change_status
 from tests import factories
 from tests.conftest import mfa_login
@@ -117,6 +126,12 @@ EXPECTED: list[tuple[str, set[str]]] = [
     # Aggregate tables only, every cell under 10 suppressed (tests/workforce).
     ("open_data:*", EVERYONE),
     ("workforce:*", {Role.REGISTRAR.value, Role.COUNCIL_ADMIN.value}),
+    # Merging two people's records is the registrar's; setting up from the old register, the admin's too.
+    ("legacy:duplicates", {Role.REGISTRAR.value}),
+    ("legacy:pair", {Role.REGISTRAR.value}),
+    ("legacy:merge", {Role.REGISTRAR.value}),
+    ("legacy:dismiss", {Role.REGISTRAR.value}),
+    ("legacy:*", {Role.REGISTRAR.value, Role.COUNCIL_ADMIN.value}),
     ("registry:*", SIGNED_IN),
     # Stripe's webhook is open to anyone; only a body signed with the webhook secret is acted on.
     ("licensing:stripe-webhook", EVERYONE),
@@ -230,7 +245,23 @@ def world(categories: Any) -> dict[str, Any]:
         **_cpd_world(entry),
         **_discipline_world(registrar),
         **_employer_world(entry),
+        **_legacy_world(registrar, entry),
     }
+
+
+def _legacy_world(registrar: Any, entry: RegisterEntry) -> dict[str, Any]:
+    """A legacy register file waiting for its columns, and a possible duplicate of the approved entry's person."""
+    upload = SimpleUploadedFile("old.csv", b"Reg No,Surname\nSW00001,Dlamini\n")
+    legacy_import = legacy_import_upload(actor=registrar, uploaded=upload)
+    twin = Practitioner.objects.create(
+        given_names=entry.practitioner.given_names,
+        family_name=entry.practitioner.family_name,
+        date_of_birth=entry.practitioner.date_of_birth,
+    )
+    pair = DuplicatePair.objects.create(
+        first=entry.practitioner, second=twin, same_birth_date=True, similarity=Decimal("1.000")
+    )
+    return {"legacy_import": legacy_import, "pair": pair}
 
 
 def _licensing_world(entry: RegisterEntry, registrar: Any) -> dict[str, Any]:
@@ -517,6 +548,8 @@ def _sample_kwargs(route: Route, world: dict[str, Any]) -> dict[str, Any]:
         "token": world.get("token", "x"),
         "content_type_id": "1",
         "url": "nothing",
+        "legacy_import_id": _pk(world, "legacy_import"),
+        "pair_id": _pk(world, "pair"),
         "figure": "indicator",
         "file_format": "csv",
     }
@@ -587,6 +620,9 @@ def _state() -> tuple[Any, ...]:
         ),
         WebhookDelivery.objects.count(),
         tuple(ChildPopulation.objects.order_by("pk").values_list("region", "year", "children")),
+        tuple(LegacyImport.objects.order_by("pk").values_list("status", "mapping")),
+        tuple(DuplicatePair.objects.order_by("pk").values_list("status", "first", "second")),
+        tuple(Practitioner.objects.order_by("pk").values_list("merged_into", "family_name")),
     )
 
 
@@ -661,6 +697,12 @@ MUTATING = [
             "reason": "Mid-year estimates",
         },
     ),
+    ("legacy:imports", {"file": _RereadableFile("old.csv", b"Reg No,Surname\nSW00002,Nkosi\n")}),
+    ("legacy:columns", {"date_order": "DMY", "registration_number": "0", "family_name": "1"}),
+    ("legacy:commit", {}),
+    ("legacy:discard", {}),
+    ("legacy:merge", {"keep": "1", "reason": "Same ID"}),
+    ("legacy:dismiss", {"reason": "Different people"}),
     ("staff:application-assign", {"officer": "1"}),
     ("staff:application-request-information", {"message": "Send your transcript"}),
     ("staff:application-recommend", {"recommendation": "APPROVE", "note": ""}),
@@ -802,6 +844,7 @@ STAFF_ROUTES = [
             "panel:",
             "verification_staff:",
             "workforce:",
+            "legacy:",
         )
     )
 ]
