@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.core.checks import Error, run_checks
 from django.test import Client, override_settings
@@ -274,6 +275,14 @@ def test_manage_py_check_fails_without_a_signing_key_when_debug_is_off() -> None
     without = _manage_py_check()
     assert without.returncode == 1
     assert "?: (licensing.E001) COUNCIL_SIGNING_KEY is the public development key" in without.stderr
-    # and with a key of its own it passes
-    with_key = _manage_py_check(COUNCIL_SIGNING_KEY=OTHER_KEY)
+    # and with a key of its own (and an encryption key of its own, core.E010) it passes
+    with_key = _manage_py_check(
+        COUNCIL_SIGNING_KEY=OTHER_KEY, COUNCIL_FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode()
+    )
     assert (with_key.returncode, with_key.stderr) == (0, "")
+
+
+def test_manage_py_check_fails_on_the_development_encryption_key_when_debug_is_off() -> None:
+    without = _manage_py_check(COUNCIL_SIGNING_KEY=OTHER_KEY)
+    assert without.returncode == 1
+    assert "?: (core.E010) COUNCIL_FIELD_ENCRYPTION_KEYS starts with the public development key" in without.stderr
