@@ -30,7 +30,7 @@ def _sanctioned(
     from core.models import RuleSet
 
     case = Case.objects.create(
-        number=f"FTP-TEST-{entry.pk}-{kind}",
+        number=f"T-{entry.pk}-{kind}"[:24],  # within the 24 characters whatever the id
         register_entry=entry,
         status=Case.Status.DECIDED,
         allegation="x",
