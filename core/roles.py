@@ -59,6 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "portal.export_register",
             "workforce.view_workforce_statistics",
             "workforce.import_child_population",
+            "privacy.export_personal_data",
         }
     ),
     Role.FINANCE_OFFICER: frozenset(
@@ -106,6 +107,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "portal.view_search_statistics",
             "workforce.view_workforce_statistics",
             "workforce.import_child_population",
+            "privacy.export_personal_data",
         }
     ),
     Role.EMPLOYER_USER: frozenset(),

@@ -603,6 +603,16 @@ def test_dockerignore_keeps_secrets_out_and_the_app_in() -> None:
     }
     assert {".git", ".venv", ".env", ".env.*", "db.sqlite3", "media", "staticfiles", "sent-mail"} <= patterns
     local_apps = [app for app in settings.INSTALLED_APPS if (ROOT / app).is_dir()]
-    assert local_apps == ["core", "registry", "licensing", "exams", "cpd", "discipline", "portal", "workforce"]
+    assert local_apps == [
+        "core",
+        "registry",
+        "licensing",
+        "exams",
+        "cpd",
+        "discipline",
+        "portal",
+        "workforce",
+        "privacy",
+    ]
     needed = {"manage.py", "pyproject.toml", "config", "templates", "static", "locale", *local_apps}
     assert {pattern.rstrip("/") for pattern in patterns} & needed == set()
