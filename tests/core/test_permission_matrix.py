@@ -117,6 +117,9 @@ EXPECTED: list[tuple[str, set[str]]] = [
     # Aggregate tables only, every cell under 10 suppressed (tests/workforce).
     ("open_data:*", EVERYONE),
     ("workforce:*", {Role.REGISTRAR.value, Role.COUNCIL_ADMIN.value}),
+    # Each signed-in person downloads their own data; the URL names nobody (tests/privacy).
+    ("privacy:*", SIGNED_IN),
+    ("privacy_staff:*", {Role.REGISTRAR.value, Role.COUNCIL_ADMIN.value}),
     ("registry:*", SIGNED_IN),
     # Stripe's webhook is open to anyone; only a body signed with the webhook secret is acted on.
     ("licensing:stripe-webhook", EVERYONE),
@@ -661,6 +664,8 @@ MUTATING = [
             "reason": "Mid-year estimates",
         },
     ),
+    ("privacy:download", {}),
+    ("privacy_staff:download", {"reason": "Letter of 3 May 2027"}),
     ("staff:application-assign", {"officer": "1"}),
     ("staff:application-request-information", {"message": "Send your transcript"}),
     ("staff:application-recommend", {"recommendation": "APPROVE", "note": ""}),
@@ -802,6 +807,7 @@ STAFF_ROUTES = [
             "panel:",
             "verification_staff:",
             "workforce:",
+            "privacy_staff:",
         )
     )
 ]
