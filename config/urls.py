@@ -25,6 +25,8 @@ urlpatterns = [
     path("staff/workforce/", include("workforce.urls")),
     path("open-data/", include("workforce.open_data_urls")),
     path("staff/", include("legacy.urls")),
+    path("your-data/", include("privacy.urls")),
+    path("staff/people/", include("privacy.staff_urls")),
     path("staff/", include("registry.staff_urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

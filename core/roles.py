@@ -61,6 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "workforce.import_child_population",
             "legacy.import_legacy_register",
             "legacy.merge_practitioners",
+            "privacy.export_personal_data",
         }
     ),
     Role.FINANCE_OFFICER: frozenset(
@@ -109,6 +110,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "workforce.view_workforce_statistics",
             "workforce.import_child_population",
             "legacy.import_legacy_register",
+            "privacy.export_personal_data",
         }
     ),
     Role.EMPLOYER_USER: frozenset(),

@@ -613,6 +613,7 @@ def test_dockerignore_keeps_secrets_out_and_the_app_in() -> None:
         "portal",
         "workforce",
         "legacy",
+        "privacy",
     ]
     needed = {"manage.py", "pyproject.toml", "config", "templates", "static", "locale", *local_apps}
     assert {pattern.rstrip("/") for pattern in patterns} & needed == set()

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "portal",
     "workforce",
     "legacy",
+    "privacy",
 ]
 
 # AUTHENTICATION

@@ -132,6 +132,9 @@ EXPECTED: list[tuple[str, set[str]]] = [
     ("legacy:merge", {Role.REGISTRAR.value}),
     ("legacy:dismiss", {Role.REGISTRAR.value}),
     ("legacy:*", {Role.REGISTRAR.value, Role.COUNCIL_ADMIN.value}),
+    # Each signed-in person downloads their own data; the URL names nobody (tests/privacy).
+    ("privacy:*", SIGNED_IN),
+    ("privacy_staff:*", {Role.REGISTRAR.value, Role.COUNCIL_ADMIN.value}),
     ("registry:*", SIGNED_IN),
     # Stripe's webhook is open to anyone; only a body signed with the webhook secret is acted on.
     ("licensing:stripe-webhook", EVERYONE),
@@ -703,6 +706,8 @@ MUTATING = [
     ("legacy:discard", {}),
     ("legacy:merge", {"keep": "1", "reason": "Same ID"}),
     ("legacy:dismiss", {"reason": "Different people"}),
+    ("privacy:download", {}),
+    ("privacy_staff:download", {"reason": "Letter of 3 May 2027"}),
     ("staff:application-assign", {"officer": "1"}),
     ("staff:application-request-information", {"message": "Send your transcript"}),
     ("staff:application-recommend", {"recommendation": "APPROVE", "note": ""}),
@@ -845,6 +850,7 @@ STAFF_ROUTES = [
             "verification_staff:",
             "workforce:",
             "legacy:",
+            "privacy_staff:",
         )
     )
 ]
