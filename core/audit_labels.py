@@ -19,6 +19,7 @@ ACTION_LABELS = {
     "application.withdrawn": _("Application withdrawn"),
     "register_entry.registered": _("Entered on the register"),
     "register_entry.status_changed": _("Register status changed"),
+    "practitioner.public_details_changed": _("Public register choices changed by the practitioner"),
     "employer.recorded": _("Employer recorded"),
     "employer.created": _("Employer organisation created"),
     "employer.member_added": _("Employer user added"),

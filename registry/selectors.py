@@ -177,6 +177,9 @@ def _public_entries() -> QuerySet[RegisterEntry]:
             "practitioner__given_names",
             "practitioner__family_name",
             "practitioner__previous_names",
+            "practitioner__consents_to_publish_previous_names",
+            "practitioner__work_town",
+            "practitioner__consents_to_publish_work_town",
         )
     )
 
@@ -186,11 +189,14 @@ NAME_QUERY_MIN_CHARS = 2
 
 
 def public_register_search(
-    *, query: str, category_code: str = "", status: str = "", include_previous_names: bool = False
+    *, query: str, category_code: str = "", status: str = "", previous_names_where: Q | None = None
 ) -> tuple[QuerySet[RegisterEntry], str | None]:
     """Search by registration number (exact, check digit verified) or by name, ignoring case and accents.
 
-    Previous names are searched too when `include_previous_names` (the council publishes them).
+    Previous names are searched too, but only on the entries matching `previous_names_where` (None: on
+    none; Q(): on all): the rows whose previous names are public (portal.selectors.OptionalPublicFields).
+    The condition sits beside the previous-name match inside each token's OR, so the trigram index on
+    the stored fold still finds the candidates and the condition only filters them, in the same query.
     Returns the entries and a problem code: "invalid-number" when the query looked like a number but
     was not a valid one, "too-short" when a name query had fewer than NAME_QUERY_MIN_CHARS letters.
     """
@@ -212,13 +218,13 @@ def public_register_search(
     entries = entries.alias(
         given_folded=NameFold("practitioner__given_names"), family_folded=NameFold("practitioner__family_name")
     )
-    if include_previous_names:
+    if previous_names_where is not None:
         entries = entries.alias(previous_folded=NameFold("practitioner__previous_names"))
     for token in query.split(" ")[:6]:
         folded = fold(token) or ""
         matches = Q(given_folded__contains=folded) | Q(family_folded__contains=folded)
-        if include_previous_names:
-            matches |= Q(previous_folded__contains=folded)
+        if previous_names_where is not None:
+            matches |= Q(previous_folded__contains=folded) & previous_names_where
         entries = entries.filter(matches)
     return entries, None
 
