@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("core.ops_urls")),  # /health/ and /metrics
     path("", include("portal.urls")),
     path("apply/", include("registry.urls")),
+    path("my-record/", include("registry.practitioner_urls")),
     path(".well-known/", include("portal.views_keys")),
     path("api/v1/", include("portal.api_urls")),
     path("employer/", include("portal.employer_urls")),

@@ -14,7 +14,14 @@ from core.audit_labels import action_label
 from core.db_functions import Fold, fold
 from core.models import AuditEvent, User
 from registry.filters import ApplicationQueueFilter
-from registry.models import Application, ApplicationDocument, InformationRequest, RegisterCategory, RegisterEntry
+from registry.models import (
+    Application,
+    ApplicationDocument,
+    InformationRequest,
+    Practitioner,
+    RegisterCategory,
+    RegisterEntry,
+)
 from registry.numbers import looks_like_registration_number, normalise_registration_number
 
 
@@ -50,6 +57,13 @@ def application_get_for_applicant(*, user: User, application_id: int) -> Applica
 
 def application_document_get_for_applicant(*, user: User, application_id: int, document_id: int) -> ApplicationDocument:
     return ApplicationDocument.objects.get(pk=document_id, application_id=application_id, application__applicant=user)
+
+
+def practitioner_get_for_user(*, user: User) -> Practitioner:
+    """The signed-in person's own practitioner record (not a duplicate joined into another one)."""
+    return Practitioner.objects.prefetch_related(
+        Prefetch("register_entries", queryset=RegisterEntry.objects.select_related("category").order_by("pk"))
+    ).get(user=user, merged_into__isnull=True)
 
 
 # Staff -----------------------------------------------------------------------------------

@@ -72,7 +72,14 @@ from licensing.models import (
 )
 from portal import services as portal_services
 from portal.models import ApiKey, EmployerOrganisation, RosterEntry, RosterUpload, WebhookDelivery
-from registry.models import Application, ApplicationDocument, InformationRequest, RegisterCategory, RegisterEntry
+from registry.models import (
+    Application,
+    ApplicationDocument,
+    InformationRequest,
+    Practitioner,
+    RegisterCategory,
+    RegisterEntry,
+)
 from registry.services import application_decide, register_entry_change_status
 from tests import factories
 from tests.conftest import mfa_login
@@ -118,6 +125,8 @@ EXPECTED: list[tuple[str, set[str]]] = [
     ("open_data:*", EVERYONE),
     ("workforce:*", {Role.REGISTRAR.value, Role.COUNCIL_ADMIN.value}),
     ("registry:*", SIGNED_IN),
+    # A practitioner's own choices for the public register; the view loads only the signed-in person's record.
+    ("practitioner:*", SIGNED_IN),
     # Stripe's webhook is open to anyone; only a body signed with the webhook secret is acted on.
     ("licensing:stripe-webhook", EVERYONE),
     ("licensing:*", SIGNED_IN),
@@ -553,6 +562,11 @@ def _state() -> tuple[Any, ...]:
         Notification.objects.count(),
         tuple(Application.objects.order_by("pk").values_list("status", "assigned_to", "recommendation")),
         tuple(RegisterEntry.objects.order_by("pk").values_list("status", "conditions")),
+        tuple(
+            Practitioner.objects.order_by("pk").values_list(
+                "work_town", "consents_to_publish_previous_names", "consents_to_publish_work_town"
+            )
+        ),
         InformationRequest.objects.count(),
         ApplicationDocument.objects.count(),
         tuple(Sitting.objects.order_by("pk").values_list("code", "seats_booked", "results_published_at")),
@@ -670,6 +684,10 @@ MUTATING = [
     ("registry:application-respond", {"response": "here it is"}),
     ("registry:application-step", {"phone": "0123"}),
     ("registry:application-check", {}),
+    (
+        "practitioner:public-details",
+        {"work_town": "Elsewhere", "consents_to_publish_previous_names": "on", "consents_to_publish_work_town": "on"},
+    ),
     ("licensing:declare", {"fit_to_practise": "yes"}),
     ("licensing:restore", {"fit_to_practise": "yes", "statement": "I forgot to renew"}),
     ("licensing:invoice-pay", {"payment_method": "pm_card_visa", "form_key": "matrix-form-key"}),
@@ -764,10 +782,11 @@ def _assert_wrong_clients_change_nothing(name: str, data: dict[str, Any], world:
     assert allowed is not None
     if name.startswith("registry:"):
         allowed = {OWNER}
-    if name.startswith(("licensing:", "exams:", "cpd:", "employer:")) or (
+    if name.startswith(("licensing:", "exams:", "cpd:", "employer:", "practitioner:")) or (
         name.startswith("cpd_provider:") and name != "cpd_provider:apply"
     ):
-        # the sample invoice, entry, restoration, booking, audit and provider belong to nobody in the matrix
+        # the sample invoice, entry, restoration, booking, audit, provider and practitioner record belong to
+        # nobody in the matrix
         allowed = set()
     # Booking is open to every signed-in user at the gate; the service refuses anyone without a route to the
     # exam, and the page sends them back to their exams with the reason.
