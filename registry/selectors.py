@@ -11,10 +11,12 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from core.audit import SYSTEM_ACTOR_LABEL
 from core.audit_labels import action_label
+from core.crypto import mask
 from core.db_functions import Fold, fold
 from core.models import AuditEvent, User
 from registry.filters import ApplicationQueueFilter
 from registry.models import (
+    MASKED_FIELDS,
     Application,
     ApplicationDocument,
     InformationRequest,
@@ -138,6 +140,11 @@ class TimelineItem:
         return self.actor == SYSTEM_ACTOR_LABEL
 
 
+def _masked(values: dict[str, Any]) -> dict[str, Any]:
+    """An event's values with identifiers masked: events written before they were masked hold them in full."""
+    return {key: mask(str(value)) if key in MASKED_FIELDS and value else value for key, value in values.items()}
+
+
 def record_timeline(*, entry: RegisterEntry) -> list[TimelineItem]:
     """Everything that happened to an entry and its application: audit events and history rows, newest first."""
     targets: list[tuple[Any, Any]] = [(RegisterEntry, entry.pk)]
@@ -152,8 +159,8 @@ def record_timeline(*, entry: RegisterEntry) -> list[TimelineItem]:
             actor=event.actor_label,
             action=event.action,
             reason=event.reason,
-            before=event.before,
-            after=event.after,
+            before=_masked(event.before),
+            after=_masked(event.after),
             source="audit",
         )
         for event in AuditEvent.objects.filter(condition).order_by("id")
