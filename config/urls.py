@@ -24,6 +24,7 @@ urlpatterns = [
     path("staff/conduct/", include("discipline.staff_urls")),
     path("staff/panel/", include("discipline.panel_urls")),
     path("staff/workforce/", include("workforce.urls")),
+    path("staff/retention/", include("retention.urls")),
     path("open-data/", include("workforce.open_data_urls")),
     path("staff/", include("registry.staff_urls")),
     path("accounts/", include("allauth.urls")),

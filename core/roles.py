@@ -59,6 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "portal.export_register",
             "workforce.view_workforce_statistics",
             "workforce.import_child_population",
+            "retention.review_retention",
         }
     ),
     Role.FINANCE_OFFICER: frozenset(
@@ -106,6 +107,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "portal.view_search_statistics",
             "workforce.view_workforce_statistics",
             "workforce.import_child_population",
+            "retention.review_retention",
+            "retention.view_retentionrule",
+            "retention.change_retentionrule",
         }
     ),
     Role.EMPLOYER_USER: frozenset(),

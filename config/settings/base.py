@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "discipline",
     "portal",
     "workforce",
+    "retention",
 ]
 
 # AUTHENTICATION

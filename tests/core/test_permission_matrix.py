@@ -81,6 +81,8 @@ from registry.models import (
     RegisterEntry,
 )
 from registry.services import application_decide, register_entry_change_status
+from retention import services as retention_services
+from retention.models import RetentionFlag
 from tests import factories
 from tests.conftest import mfa_login
 from tests.cpd.conftest import CPD_RULES
@@ -124,6 +126,7 @@ EXPECTED: list[tuple[str, set[str]]] = [
     # Aggregate tables only, every cell under 10 suppressed (tests/workforce).
     ("open_data:*", EVERYONE),
     ("workforce:*", {Role.REGISTRAR.value, Role.COUNCIL_ADMIN.value}),
+    ("retention:*", {Role.REGISTRAR.value, Role.COUNCIL_ADMIN.value}),
     ("registry:*", SIGNED_IN),
     # A practitioner's own choices for the public register; the view loads only the signed-in person's record.
     ("practitioner:*", SIGNED_IN),
@@ -239,6 +242,7 @@ def world(categories: Any) -> dict[str, Any]:
         **_cpd_world(entry),
         **_discipline_world(registrar),
         **_employer_world(entry),
+        **_retention_world(categories["social-worker"]),
     }
 
 
@@ -460,6 +464,15 @@ def _employer_world(entry: RegisterEntry) -> dict[str, Any]:
     }
 
 
+def _retention_world(category: RegisterCategory) -> dict[str, Any]:
+    """A draft left for years, flagged by the sweep for review: a decision for none of the matrix's clients
+    but the registrar and the council administrator."""
+    draft = factories.draft_application(applicant=factories.UserFactory(), category=category)
+    Application.objects.filter(pk=draft.pk).update(updated_at=timezone.now() - dt.timedelta(days=3000))
+    retention_services.retention_sweep()
+    return {"retention_flag": RetentionFlag.objects.get(object_id=draft.pk, status=RetentionFlag.Status.OPEN)}
+
+
 def _registered_entry(registrar: Any) -> RegisterEntry:
     application = factories.application_in_review(
         applicant=factories.UserFactory(),
@@ -528,6 +541,7 @@ def _sample_kwargs(route: Route, world: dict[str, Any]) -> dict[str, Any]:
         "url": "nothing",
         "figure": "indicator",
         "file_format": "csv",
+        "record_type": "draft-application",
     }
     return {name: samples[name] for name in route.kwarg_names}
 
@@ -601,6 +615,7 @@ def _state() -> tuple[Any, ...]:
         ),
         WebhookDelivery.objects.count(),
         tuple(ChildPopulation.objects.order_by("pk").values_list("region", "year", "children")),
+        tuple(RetentionFlag.objects.order_by("pk").values_list("status", "keep_until_date")),
     )
 
 
@@ -762,6 +777,7 @@ MUTATING = [
     ("employer:alerts", {"frequency": "IMMEDIATE", "webhook_url": "https://attacker.example/hook"}),
     ("employer:webhook-secret", {}),
     ("employer:delivery-resend", {}),
+    ("retention:decide", {"scope": "all", "decision": "dispose", "reason": "Past retention"}),
     (
         "renewals:extension-grant",
         {"due_date": "2027-02-01", "penalty_from_date": "2027-05-01", "lapse_date": "2027-08-01", "reason": "Illness"},
@@ -821,6 +837,7 @@ STAFF_ROUTES = [
             "panel:",
             "verification_staff:",
             "workforce:",
+            "retention:",
         )
     )
 ]
