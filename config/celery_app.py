@@ -60,6 +60,12 @@ app.conf.beat_schedule = {
         "task": "portal.tasks.alert_digest_daily",
         "schedule": crontab(hour=6, minute=0),
     },
+    # Records past their retention rule are flagged for staff review, after the night's other jobs
+    # (https://crontab.guru/#30_3_*_*_*).
+    "retention-sweep": {
+        "task": "retention.tasks.retention_sweep_daily",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "notification-sweep": {
         "task": "core.tasks.notification_sweep",
         "schedule": crontab(minute="*/5"),

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("core.ops_urls")),  # /health/ and /metrics
     path("", include("portal.urls")),
     path("apply/", include("registry.urls")),
+    path("my-record/", include("registry.practitioner_urls")),
     path(".well-known/", include("portal.views_keys")),
     path("api/v1/", include("portal.api_urls")),
     path("employer/", include("portal.employer_urls")),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("staff/conduct/", include("discipline.staff_urls")),
     path("staff/panel/", include("discipline.panel_urls")),
     path("staff/workforce/", include("workforce.urls")),
+    path("staff/retention/", include("retention.urls")),
     path("open-data/", include("workforce.open_data_urls")),
     path("staff/", include("legacy.urls")),
     path("your-data/", include("privacy.urls")),

@@ -67,6 +67,7 @@ from registry.models import (
     RegisterEntry,
     Sector,
 )
+from retention import services as retention_services
 from workforce import services as workforce_services
 
 DEMO_EMAIL_DOMAIN = "demo.council.example"
@@ -660,6 +661,8 @@ class _Seeder:
                 )
             )
             self.institutions_by_type.setdefault(type_code, []).append(institution_name)
+        # Every record type's retention rule, with its default period (the admin changes them).
+        retention_services.retention_rules_ensure(actor=None, reason=SEED_REASON)
 
     # Accounts.
 

@@ -62,6 +62,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "legacy.import_legacy_register",
             "legacy.merge_practitioners",
             "privacy.export_personal_data",
+            "retention.review_retention",
         }
     ),
     Role.FINANCE_OFFICER: frozenset(
@@ -111,6 +112,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "workforce.import_child_population",
             "legacy.import_legacy_register",
             "privacy.export_personal_data",
+            "retention.review_retention",
+            "retention.view_retentionrule",
+            "retention.change_retentionrule",
         }
     ),
     Role.EMPLOYER_USER: frozenset(),

@@ -128,7 +128,20 @@ class PractitionerSerializer(serializers.Serializer):
     given_names = serializers.CharField(allow_blank=True)
     family_name = serializers.CharField(allow_blank=True)
     previous_names = serializers.CharField(
-        allow_blank=True, required=False, help_text="Only where the council publishes previous names."
+        allow_blank=True,
+        required=False,
+        help_text=(
+            "Only where the council publishes previous names and, where its rules ask for it, "
+            "the practitioner agreed to their publication."
+        ),
+    )
+    work_town = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        help_text=(
+            "The town or city where the practitioner works: only where the council publishes it and, "
+            "where its rules ask for it, the practitioner agreed to its publication."
+        ),
     )
     category = CategorySerializer()
     status = serializers.ChoiceField(choices=RegisterEntryStatus.choices)
@@ -299,8 +312,10 @@ class _PublicApiView(APIView):
         view = super().as_view(**initkwargs)
         return transaction.non_atomic_requests(view) if cls.read_only else view
 
-    def _record(self, request: Request, entry: RegisterEntry, notices: list[Any], previous: bool) -> dict[str, Any]:
-        data = selectors.public_fields(entry, notices=notices, show_previous_names=previous)
+    def _record(
+        self, request: Request, entry: RegisterEntry, notices: list[Any], optional: selectors.OptionalPublicFields
+    ) -> dict[str, Any]:
+        data = selectors.public_fields(entry, notices=notices, optional=optional)
         data["record_url"] = request.build_absolute_uri(
             reverse("portal:register-record", args=[entry.registration_number])
         )
@@ -327,7 +342,7 @@ class PractitionerDetail(_PublicApiView):
             )
         data = selectors.public_record(
             registration_number=number,
-            show_previous_names=selectors.shows_previous_names(getattr(request, "council", None)),
+            optional=selectors.optional_public_fields(getattr(request, "council", None)),
         )
         if data is None:
             search_counted(channel="api", kind="number", outcome="none")
@@ -361,12 +376,12 @@ class PractitionerList(_PublicApiView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         text = (params.get("registration_number") or "").strip() or (params.get("name") or "").strip()
-        previous = selectors.shows_previous_names(getattr(request, "council", None))
+        optional = selectors.optional_public_fields(getattr(request, "council", None))
         entries, problem_code = public_register_search(
             query=text,
             category_code=params.get("category", ""),
             status=params.get("status", ""),
-            include_previous_names=previous,
+            previous_names_where=optional.previous_names_searchable(),
         )
         kind = "number" if looks_like_registration_number(text) else "name"
         if problem_code is not None:
@@ -391,7 +406,7 @@ class PractitionerList(_PublicApiView):
                 "page": page,
                 "page_size": size,
                 "has_next": has_next,
-                "results": [self._record(request, row, notices.get(row.pk, []), previous) for row in rows],
+                "results": [self._record(request, row, notices.get(row.pk, []), optional) for row in rows],
             }
         )
 
@@ -511,7 +526,7 @@ class Roster(_EmployerApiView):
         rows = list(selectors.roster_rows(organisation=organisation))
         chosen = rows[(page - 1) * size : page * size]
         notices = selectors.public_notices_for([row.entry.pk for row in chosen]) if chosen else {}
-        previous = selectors.shows_previous_names(getattr(request, "council", None))
+        optional = selectors.optional_public_fields(getattr(request, "council", None))
         return Response(
             {
                 "total": len(rows),
@@ -521,7 +536,7 @@ class Roster(_EmployerApiView):
                     {
                         "reference": row.staff_reference,
                         "flags": list(row.flags),
-                        "practitioner": self._record(request, row.entry, notices.get(row.entry.pk, []), previous),
+                        "practitioner": self._record(request, row.entry, notices.get(row.entry.pk, []), optional),
                     }
                     for row in chosen
                 ],

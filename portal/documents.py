@@ -46,6 +46,10 @@ def statement_pdf(*, statement: VerificationStatement, council_name: str, verify
     pdf.write_row(_("Reference"), statement.reference)
     pdf.write_row(_("As at"), pdf_date(as_at))
     pdf.write_row(_("Name"), f"{payload['given_names']} {payload['family_name']}")
+    if payload.get("previous_names"):
+        pdf.write_row(_("Previous names"), payload["previous_names"])
+    if payload.get("work_town"):
+        pdf.write_row(_("Town or city of work"), payload["work_town"])
     pdf.write_row(_("Registration number"), payload["registration_number"])
     pdf.write_row(_("Category"), payload["category_name"])
     pdf.write_row(_("Standing"), statement_status_words(payload))

@@ -7,6 +7,7 @@ and nothing else of a practitioner is ever read into a public response.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -124,13 +125,92 @@ def public_notices_for(entry_ids: Iterable[int]) -> dict[int, list[Publication]]
     return notices
 
 
-def public_fields(entry: RegisterEntry, *, notices: list[Publication], show_previous_names: bool) -> dict[str, Any]:
+class Disclosure(enum.StrEnum):
+    """Whether the public register shows an optional field: never, only with the practitioner's consent, or always."""
+
+    NEVER = "never"
+    WITH_CONSENT = "with-consent"
+    ALWAYS = "always"
+
+    @classmethod
+    def of(cls, *, published: bool, consent_needed: bool) -> Disclosure:
+        if not published:
+            return cls.NEVER
+        return cls.WITH_CONSENT if consent_needed else cls.ALWAYS
+
+    def allows(self, *, consented: bool) -> bool:
+        return self is Disclosure.ALWAYS or (self is Disclosure.WITH_CONSENT and consented)
+
+
+@dataclass(frozen=True)
+class OptionalPublicFields:
+    """The one place that decides whether the optional public fields (previous names, town of work) are shown.
+
+    A field is published when the council publishes it and either its rules need no consent or the
+    practitioner consented. Every public path asks this: the record page, the search (which matches
+    previous names only where they are publishable), the API and the signed statements.
+    """
+
+    previous_names: Disclosure
+    work_town: Disclosure
+
+    def published(
+        self,
+        *,
+        previous_names: str,
+        consents_to_previous_names: bool,
+        work_town: str,
+        consents_to_work_town: bool,
+    ) -> dict[str, str]:
+        """The optional fields this practitioner's public record shows, by name (absent: not shown)."""
+        shown: dict[str, str] = {}
+        if self.previous_names.allows(consented=consents_to_previous_names):
+            shown["previous_names"] = previous_names
+        if self.work_town.allows(consented=consents_to_work_town):
+            shown["work_town"] = work_town
+        return shown
+
+    def published_for(self, practitioner: Any) -> dict[str, str]:
+        return self.published(
+            previous_names=practitioner.previous_names,
+            consents_to_previous_names=practitioner.consents_to_publish_previous_names,
+            work_town=practitioner.work_town,
+            consents_to_work_town=practitioner.consents_to_publish_work_town,
+        )
+
+    def previous_names_searchable(self) -> Q | None:
+        """For the name search (from a register entry): the rows whose previous names may be matched, or None
+        when none may. Matching a name the record does not show would tell the searcher the two are linked."""
+        if self.previous_names is Disclosure.NEVER:
+            return None
+        if self.previous_names is Disclosure.WITH_CONSENT:
+            return Q(practitioner__consents_to_publish_previous_names=True)
+        return Q()
+
+
+def optional_public_fields(council: Any = None) -> OptionalPublicFields:
+    """The council's rules for the optional public fields. Pass request.council to save a query."""
+    council = council or council_get()
+    if council is None:
+        return OptionalPublicFields(previous_names=Disclosure.NEVER, work_town=Disclosure.NEVER)
+    consent_needed = bool(council.optional_public_fields_need_consent)
+    return OptionalPublicFields(
+        previous_names=Disclosure.of(
+            published=council.public_register_shows_previous_names, consent_needed=consent_needed
+        ),
+        work_town=Disclosure.of(published=council.public_register_shows_work_town, consent_needed=consent_needed),
+    )
+
+
+def public_fields(
+    entry: RegisterEntry, *, notices: list[Publication], optional: OptionalPublicFields
+) -> dict[str, Any]:
     """An entry as the public may see it: DESIGN.md's public list, and nothing else."""
     return _public_dict(
         registration_number=entry.registration_number,
         given_names=entry.practitioner.given_names,
         family_name=entry.practitioner.family_name,
-        previous_names=entry.practitioner.previous_names if show_previous_names else None,
+        optional_fields=optional.published_for(entry.practitioner),
         category=(entry.category.code, entry.category.name),
         status=entry.status,
         registered_date=entry.registered_date,
@@ -149,7 +229,7 @@ def _public_dict(
     registration_number: str,
     given_names: str,
     family_name: str,
-    previous_names: str | None,
+    optional_fields: dict[str, str],
     category: tuple[str, str],
     status: str,
     registered_date: dt.date,
@@ -185,8 +265,7 @@ def _public_dict(
             for kind, start, end, summary in notices
         ],
     }
-    if previous_names is not None:
-        data["previous_names"] = previous_names
+    data.update(optional_fields)  # only what OptionalPublicFields allows for this practitioner
     return data
 
 
@@ -195,7 +274,8 @@ def _public_dict(
 # than PostgreSQL takes to answer it, on the API's hottest path.
 _LOOKUP_SQL = """
 SELECT e.registration_number, e.status, e.registered_date, e.conditions,
-       p.given_names, p.family_name, p.previous_names, c.code, c.name,
+       p.given_names, p.family_name, p.previous_names, p.consents_to_publish_previous_names,
+       p.work_town, p.consents_to_publish_work_town, c.code, c.name,
        l.valid_from_date, l.valid_to_date,
        (SELECT coalesce(json_agg(json_build_object(
                   'kind', n.kind, 'start_date', n.start_date, 'end_date', n.end_date, 'summary', n.summary)
@@ -214,7 +294,7 @@ WHERE e.registration_number = %(number)s
 """
 
 
-def public_record(*, registration_number: str, show_previous_names: bool) -> dict[str, Any] | None:
+def public_record(*, registration_number: str, optional: OptionalPublicFields) -> dict[str, Any] | None:
     """One entry's public fields by its (normalised) number, or None: one query on PostgreSQL."""
     if not on_postgresql():
         try:
@@ -222,16 +302,37 @@ def public_record(*, registration_number: str, show_previous_names: bool) -> dic
         except RegisterEntry.DoesNotExist:
             return None
         notices = public_notices_for([entry.pk]).get(entry.pk, [])
-        return public_fields(entry, notices=notices, show_previous_names=show_previous_names)
+        return public_fields(entry, notices=notices, optional=optional)
     rows = fetch_prepared(_LOOKUP_SQL, {"number": registration_number, "day": timezone.localdate()})
     if not rows:
         return None
-    number, status, registered, conditions, given, family, previous, code, name, valid_from, valid_to, notices = rows[0]
+    (
+        number,
+        status,
+        registered,
+        conditions,
+        given,
+        family,
+        previous,
+        previous_consent,
+        town,
+        town_consent,
+        code,
+        name,
+        valid_from,
+        valid_to,
+        notices,
+    ) = rows[0]
     return _public_dict(
         registration_number=number,
         given_names=given,
         family_name=family,
-        previous_names=previous if show_previous_names else None,
+        optional_fields=optional.published(
+            previous_names=previous,
+            consents_to_previous_names=previous_consent,
+            work_town=town,
+            consents_to_work_town=town_consent,
+        ),
         category=(code, name),
         status=status,
         registered_date=registered,
@@ -247,12 +348,6 @@ def public_record(*, registration_number: str, show_previous_names: bool) -> dic
             for notice in notices
         ],
     )
-
-
-def shows_previous_names(council: Any = None) -> bool:
-    """Whether the council publishes previous names. Pass request.council to save a query."""
-    council = council or council_get()
-    return bool(council and council.public_register_shows_previous_names)
 
 
 @dataclass(frozen=True)
@@ -293,8 +388,13 @@ def _end_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
 
 
-def entry_facts_as_at(*, entry: RegisterEntry, day: dt.date) -> dict[str, Any]:
-    """What the register said of an entry at the end of `day` (council time): the body of a statement."""
+def entry_facts_as_at(
+    *, entry: RegisterEntry, day: dt.date, optional: OptionalPublicFields | None = None
+) -> dict[str, Any]:
+    """What the register said of an entry at the end of `day` (council time): the body of a statement.
+
+    The names, and the optional fields the council's rules and the practitioner's consent allow today
+    (optional_public_fields), are the record's current ones, as on the public record page."""
     end = _end_of_day(day)
     registered = day >= entry.registered_date
     status = ""
@@ -333,6 +433,7 @@ def entry_facts_as_at(*, entry: RegisterEntry, day: dt.date) -> dict[str, Any]:
         "registration_number": entry.registration_number,
         "given_names": entry.practitioner.given_names,
         "family_name": entry.practitioner.family_name,
+        **(optional or optional_public_fields()).published_for(entry.practitioner),
         "category": entry.category.code,
         "category_name": entry.category.name,
         "on_register": registered,

@@ -68,7 +68,9 @@ def register_search(request: HttpRequest) -> HttpResponse:
             query=query,
             category_code=form.cleaned_data["category"],
             status=form.cleaned_data["status"],
-            include_previous_names=selectors.shows_previous_names(getattr(request, "council", None)),
+            previous_names_where=selectors.optional_public_fields(
+                getattr(request, "council", None)
+            ).previous_names_searchable(),
         )
         page = Paginator(entries[:MAX_RESULTS], RESULTS_PER_PAGE).get_page(request.GET.get("page"))
         if searched:
@@ -110,6 +112,7 @@ def register_record(request: HttpRequest, registration_number: str) -> HttpRespo
     if (wait := anonymous_wait(request)) is not None:
         return _too_many_requests(request, wait)
     entry = _entry_or_404(registration_number)
+    optional = selectors.optional_public_fields(getattr(request, "council", None))
     return render(
         request,
         "portal/record.html",
@@ -124,7 +127,7 @@ def register_record(request: HttpRequest, registration_number: str) -> HttpRespo
             ),
             "notices": selectors.public_notices_for([entry.pk]).get(entry.pk, []),
             "periods": selectors.status_periods(entry=entry),
-            "show_previous_names": selectors.shows_previous_names(getattr(request, "council", None)),
+            "optional_fields": optional.published_for(entry.practitioner),
             "statement_form": StatementDateForm(initial={"as_at": timezone.localdate()}),
         },
     )

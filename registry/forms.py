@@ -78,6 +78,24 @@ class PersonalDetailsForm(forms.ModelForm):
         return value
 
 
+class PublicDetailsForm(forms.Form):
+    """The practitioner's own choices about their public entry (registry.consent). The view writes the hints,
+    which say what the council's rules would publish."""
+
+    work_town = forms.CharField(
+        label=_("Town or city where you work"),
+        required=False,
+        max_length=100,
+        help_text=_("Only the town or city: never a street address or your employer's name."),
+    )
+    consents_to_publish_previous_names = forms.BooleanField(
+        label=_("My previous names may be shown on the public register"), required=False
+    )
+    consents_to_publish_work_town = forms.BooleanField(
+        label=_("The town or city where I work may be shown on the public register"), required=False
+    )
+
+
 class QualificationForm(forms.ModelForm):
     class Meta:
         model = Application

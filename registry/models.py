@@ -489,3 +489,12 @@ class RegisterEntry(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.registration_number}"
+
+
+# Identifiers stored encrypted (core.crypto): audit events and staff timelines show them masked, never in full.
+MASKED_FIELDS = frozenset(
+    field.name
+    for model in (Practitioner, Application)
+    for field in model._meta.concrete_fields
+    if isinstance(field, EncryptedTextField)
+)

@@ -11,10 +11,19 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from core.audit import SYSTEM_ACTOR_LABEL
 from core.audit_labels import action_label
+from core.crypto import mask
 from core.db_functions import Fold, fold
 from core.models import AuditEvent, User
 from registry.filters import ApplicationQueueFilter
-from registry.models import Application, ApplicationDocument, InformationRequest, RegisterCategory, RegisterEntry
+from registry.models import (
+    MASKED_FIELDS,
+    Application,
+    ApplicationDocument,
+    InformationRequest,
+    Practitioner,
+    RegisterCategory,
+    RegisterEntry,
+)
 from registry.numbers import looks_like_registration_number, normalise_registration_number
 
 
@@ -50,6 +59,13 @@ def application_get_for_applicant(*, user: User, application_id: int) -> Applica
 
 def application_document_get_for_applicant(*, user: User, application_id: int, document_id: int) -> ApplicationDocument:
     return ApplicationDocument.objects.get(pk=document_id, application_id=application_id, application__applicant=user)
+
+
+def practitioner_get_for_user(*, user: User) -> Practitioner:
+    """The signed-in person's own practitioner record (not a duplicate joined into another one)."""
+    return Practitioner.objects.prefetch_related(
+        Prefetch("register_entries", queryset=RegisterEntry.objects.select_related("category").order_by("pk"))
+    ).get(user=user, merged_into__isnull=True)
 
 
 # Staff -----------------------------------------------------------------------------------
@@ -124,6 +140,11 @@ class TimelineItem:
         return self.actor == SYSTEM_ACTOR_LABEL
 
 
+def _masked(values: dict[str, Any]) -> dict[str, Any]:
+    """An event's values with identifiers masked: events written before they were masked hold them in full."""
+    return {key: mask(str(value)) if key in MASKED_FIELDS and value else value for key, value in values.items()}
+
+
 def record_timeline(*, entry: RegisterEntry) -> list[TimelineItem]:
     """Everything that happened to an entry and its application: audit events and history rows, newest first."""
     targets: list[tuple[Any, Any]] = [(RegisterEntry, entry.pk)]
@@ -138,8 +159,8 @@ def record_timeline(*, entry: RegisterEntry) -> list[TimelineItem]:
             actor=event.actor_label,
             action=event.action,
             reason=event.reason,
-            before=event.before,
-            after=event.after,
+            before=_masked(event.before),
+            after=_masked(event.after),
             source="audit",
         )
         for event in AuditEvent.objects.filter(condition).order_by("id")
@@ -177,6 +198,9 @@ def _public_entries() -> QuerySet[RegisterEntry]:
             "practitioner__given_names",
             "practitioner__family_name",
             "practitioner__previous_names",
+            "practitioner__consents_to_publish_previous_names",
+            "practitioner__work_town",
+            "practitioner__consents_to_publish_work_town",
         )
     )
 
@@ -186,11 +210,14 @@ NAME_QUERY_MIN_CHARS = 2
 
 
 def public_register_search(
-    *, query: str, category_code: str = "", status: str = "", include_previous_names: bool = False
+    *, query: str, category_code: str = "", status: str = "", previous_names_where: Q | None = None
 ) -> tuple[QuerySet[RegisterEntry], str | None]:
     """Search by registration number (exact, check digit verified) or by name, ignoring case and accents.
 
-    Previous names are searched too when `include_previous_names` (the council publishes them).
+    Previous names are searched too, but only on the entries matching `previous_names_where` (None: on
+    none; Q(): on all): the rows whose previous names are public (portal.selectors.OptionalPublicFields).
+    The condition sits beside the previous-name match inside each token's OR, so the trigram index on
+    the stored fold still finds the candidates and the condition only filters them, in the same query.
     Returns the entries and a problem code: "invalid-number" when the query looked like a number but
     was not a valid one, "too-short" when a name query had fewer than NAME_QUERY_MIN_CHARS letters.
     """
@@ -212,13 +239,13 @@ def public_register_search(
     entries = entries.alias(
         given_folded=NameFold("practitioner__given_names"), family_folded=NameFold("practitioner__family_name")
     )
-    if include_previous_names:
+    if previous_names_where is not None:
         entries = entries.alias(previous_folded=NameFold("practitioner__previous_names"))
     for token in query.split(" ")[:6]:
         folded = fold(token) or ""
         matches = Q(given_folded__contains=folded) | Q(family_folded__contains=folded)
-        if include_previous_names:
-            matches |= Q(previous_folded__contains=folded)
+        if previous_names_where is not None:
+            matches |= Q(previous_folded__contains=folded) & previous_names_where
         entries = entries.filter(matches)
     return entries, None
 

@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
+from core.crypto import mask
 from core.exceptions import ApplicationError, InvalidTransition
 from core.models import User
 from core.selectors import council_today, ruleset_in_force
@@ -25,6 +26,7 @@ from core.uploads import upload_check
 from registry.exceptions import ApplicationIncomplete, RequirementsNotMet
 from registry.lifecycles import APPLICATION_TRANSITIONS, REGISTER_ENTRY_TRANSITIONS
 from registry.models import (
+    MASKED_FIELDS,
     Application,
     ApplicationDocument,
     Employer,
@@ -179,13 +181,16 @@ def application_save_draft(*, actor: User, application: Application, data: Mappi
         actor=actor,
         action="application.draft_saved",
         obj=application,
-        before={name: _plain(before[name]) for name in changed},
-        after={name: _plain(getattr(application, name)) for name in changed},
+        before={name: _audited(name, before[name]) for name in changed},
+        after={name: _audited(name, getattr(application, name)) for name in changed},
     )
     return application
 
 
-def _plain(value: Any) -> Any:
+def _audited(name: str, value: Any) -> Any:
+    """What an audit event records of an answer: a row by its id, an identifier masked (never in full)."""
+    if name in MASKED_FIELDS:
+        return mask(value)
     return value.pk if hasattr(value, "pk") else value
 
 

@@ -456,6 +456,7 @@ def test_beat_schedule_names_registered_tasks() -> None:
         "employer-alerts",
         "webhook-retries",
         "employer-alert-digest",
+        "retention-sweep",
     }
     assert schedule["cpd-compliance"]["task"] == "cpd.tasks.compliance_nightly"
     assert schedule["cpd-audit-reminders"]["task"] == "cpd.tasks.audit_reminders_daily"
@@ -471,6 +472,8 @@ def test_beat_schedule_names_registered_tasks() -> None:
     assert schedule["employer-alerts"]["schedule"] == crontab(minute="*")
     assert schedule["webhook-retries"]["task"] == "portal.tasks.webhook_retry_due"
     assert schedule["employer-alert-digest"]["task"] == "portal.tasks.alert_digest_daily"
+    assert schedule["retention-sweep"]["task"] == "retention.tasks.retention_sweep_daily"
+    assert schedule["retention-sweep"]["schedule"] == crontab(hour=3, minute=30)
     for entry in schedule.values():
         assert entry["task"] in app.tasks
 
@@ -614,6 +617,7 @@ def test_dockerignore_keeps_secrets_out_and_the_app_in() -> None:
         "workforce",
         "legacy",
         "privacy",
+        "retention",
     ]
     needed = {"manage.py", "pyproject.toml", "config", "templates", "static", "locale", *local_apps}
     assert {pattern.rstrip("/") for pattern in patterns} & needed == set()

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "workforce",
     "legacy",
     "privacy",
+    "retention",
 ]
 
 # AUTHENTICATION

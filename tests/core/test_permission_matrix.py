@@ -83,6 +83,8 @@ from registry.models import (
     RegisterEntry,
 )
 from registry.services import application_decide, register_entry_change_status
+from retention import services as retention_services
+from retention.models import RetentionFlag
 from tests import factories
 from tests.conftest import mfa_login
 from tests.cpd.conftest import CPD_RULES
@@ -135,7 +137,10 @@ EXPECTED: list[tuple[str, set[str]]] = [
     # Each signed-in person downloads their own data; the URL names nobody (tests/privacy).
     ("privacy:*", SIGNED_IN),
     ("privacy_staff:*", {Role.REGISTRAR.value, Role.COUNCIL_ADMIN.value}),
+    ("retention:*", {Role.REGISTRAR.value, Role.COUNCIL_ADMIN.value}),
     ("registry:*", SIGNED_IN),
+    # A practitioner's own choices for the public register; the view loads only the signed-in person's record.
+    ("practitioner:*", SIGNED_IN),
     # Stripe's webhook is open to anyone; only a body signed with the webhook secret is acted on.
     ("licensing:stripe-webhook", EVERYONE),
     ("licensing:*", SIGNED_IN),
@@ -249,6 +254,7 @@ def world(categories: Any) -> dict[str, Any]:
         **_discipline_world(registrar),
         **_employer_world(entry),
         **_legacy_world(registrar, entry),
+        **_retention_world(categories["social-worker"]),
     }
 
 
@@ -485,6 +491,15 @@ def _employer_world(entry: RegisterEntry) -> dict[str, Any]:
     }
 
 
+def _retention_world(category: RegisterCategory) -> dict[str, Any]:
+    """A draft left for years, flagged by the sweep for review: a decision for none of the matrix's clients
+    but the registrar and the council administrator."""
+    draft = factories.draft_application(applicant=factories.UserFactory(), category=category)
+    Application.objects.filter(pk=draft.pk).update(updated_at=timezone.now() - dt.timedelta(days=3000))
+    retention_services.retention_sweep()
+    return {"retention_flag": RetentionFlag.objects.get(object_id=draft.pk, status=RetentionFlag.Status.OPEN)}
+
+
 def _registered_entry(registrar: Any) -> RegisterEntry:
     application = factories.application_in_review(
         applicant=factories.UserFactory(),
@@ -555,6 +570,7 @@ def _sample_kwargs(route: Route, world: dict[str, Any]) -> dict[str, Any]:
         "pair_id": _pk(world, "pair"),
         "figure": "indicator",
         "file_format": "csv",
+        "record_type": "draft-application",
     }
     return {name: samples[name] for name in route.kwarg_names}
 
@@ -589,6 +605,11 @@ def _state() -> tuple[Any, ...]:
         Notification.objects.count(),
         tuple(Application.objects.order_by("pk").values_list("status", "assigned_to", "recommendation")),
         tuple(RegisterEntry.objects.order_by("pk").values_list("status", "conditions")),
+        tuple(
+            Practitioner.objects.order_by("pk").values_list(
+                "work_town", "consents_to_publish_previous_names", "consents_to_publish_work_town"
+            )
+        ),
         InformationRequest.objects.count(),
         ApplicationDocument.objects.count(),
         tuple(Sitting.objects.order_by("pk").values_list("code", "seats_booked", "results_published_at")),
@@ -626,6 +647,7 @@ def _state() -> tuple[Any, ...]:
         tuple(LegacyImport.objects.order_by("pk").values_list("status", "mapping")),
         tuple(DuplicatePair.objects.order_by("pk").values_list("status", "first", "second")),
         tuple(Practitioner.objects.order_by("pk").values_list("merged_into", "family_name")),
+        tuple(RetentionFlag.objects.order_by("pk").values_list("status", "keep_until_date")),
     )
 
 
@@ -717,6 +739,10 @@ MUTATING = [
     ("registry:application-respond", {"response": "here it is"}),
     ("registry:application-step", {"phone": "0123"}),
     ("registry:application-check", {}),
+    (
+        "practitioner:public-details",
+        {"work_town": "Elsewhere", "consents_to_publish_previous_names": "on", "consents_to_publish_work_town": "on"},
+    ),
     ("licensing:declare", {"fit_to_practise": "yes"}),
     ("licensing:restore", {"fit_to_practise": "yes", "statement": "I forgot to renew"}),
     ("licensing:invoice-pay", {"payment_method": "pm_card_visa", "form_key": "matrix-form-key"}),
@@ -791,6 +817,7 @@ MUTATING = [
     ("employer:alerts", {"frequency": "IMMEDIATE", "webhook_url": "https://attacker.example/hook"}),
     ("employer:webhook-secret", {}),
     ("employer:delivery-resend", {}),
+    ("retention:decide", {"scope": "all", "decision": "dispose", "reason": "Past retention"}),
     (
         "renewals:extension-grant",
         {"due_date": "2027-02-01", "penalty_from_date": "2027-05-01", "lapse_date": "2027-08-01", "reason": "Illness"},
@@ -811,10 +838,11 @@ def _assert_wrong_clients_change_nothing(name: str, data: dict[str, Any], world:
     assert allowed is not None
     if name.startswith("registry:"):
         allowed = {OWNER}
-    if name.startswith(("licensing:", "exams:", "cpd:", "employer:")) or (
+    if name.startswith(("licensing:", "exams:", "cpd:", "employer:", "practitioner:")) or (
         name.startswith("cpd_provider:") and name != "cpd_provider:apply"
     ):
-        # the sample invoice, entry, restoration, booking, audit and provider belong to nobody in the matrix
+        # the sample invoice, entry, restoration, booking, audit, provider and practitioner record belong to
+        # nobody in the matrix
         allowed = set()
     # Booking is open to every signed-in user at the gate; the service refuses anyone without a route to the
     # exam, and the page sends them back to their exams with the reason.
@@ -851,6 +879,7 @@ STAFF_ROUTES = [
             "workforce:",
             "legacy:",
             "privacy_staff:",
+            "retention:",
         )
     )
 ]

@@ -219,9 +219,10 @@ def test_previous_names_are_searched_only_when_the_council_publishes_them(client
     # then no one is found, and the results hold no previous names
     assert _names(response) == []
     assert all("previous_names" not in row for row in _search(client, name="dubois").json()["results"])
-    # given the council now publishes them
+    # given the council now publishes them, under rules that need no consent (tests/portal/test_consent.py)
     council.public_register_shows_previous_names = True
-    council.save(update_fields=["public_register_shows_previous_names"])
+    council.optional_public_fields_need_consent = False
+    council.save(update_fields=["public_register_shows_previous_names", "optional_public_fields_need_consent"])
     # then the same search finds her, and shows the previous name
     response = _search(client, name="martin")
     assert _names(response) == ["Hélène Dubois"]

@@ -1,8 +1,9 @@
 """No public page or API response holds a field outside DESIGN.md's public list.
 
 A practitioner is built with every private field filled with a marker: date of birth, national ID,
-email, phone, address, previous names (the council does not publish them here), qualification and
-employment, the decision's and a status change's reasons, the account's name, a CPD activity, and a
+email, phone, address, previous names (the council does not publish them here, though the practitioner
+agreed), a town of work (the council publishes towns with consent, which the practitioner did not give),
+qualification and employment, the decision's and a status change's reasons, the account's name, a CPD activity, and a
 complaint with its case and document. Then every public response about them is read (pages, API, JSON,
 the PDF's text and its QR code's signed payload, the roster exports, the alert email and the webhook
 body) and no marker may be in any of them. Every URL of the URLconf whose access rule is PUBLIC and
@@ -40,7 +41,7 @@ from discipline import services as discipline_services
 from portal import alerts
 from portal import services as portal_services
 from portal.models import AlertFrequency, VerificationStatement, WebhookDelivery
-from registry import services
+from registry import consent, services
 from registry.models import RegisterEntry
 from tests import factories
 from tests.cpd.conftest import CPD_RULES
@@ -69,6 +70,7 @@ MARKERS = {
     "allegation": "MARKER-ALLEGATION-7731",
     "case document": "MARKER-DOC-7731",
     "triage reason": "MARKER-TRIAGE-7731",
+    "work town": "MARKER-TOWN-7731",
 }
 BIRTH = dt.date(1901, 2, 3)
 BIRTH_FORMS = [
@@ -121,6 +123,16 @@ def marked(council: Any, categories: Any, registrar: Any) -> dict[str, Any]:
     )
     entry = RegisterEntry.objects.select_related("practitioner").get(application=application)
     assert (entry.practitioner.email, entry.practitioner.date_of_birth) == (EMAIL, BIRTH)
+    # a town of work they did not agree to publish, under rules that publish towns with consent
+    council.public_register_shows_work_town = True
+    council.save(update_fields=["public_register_shows_work_town"])
+    consent.practitioner_public_details_save(
+        actor=applicant,
+        practitioner=entry.practitioner,
+        work_town=MARKERS["work town"],
+        consents_to_publish_previous_names=True,
+        consents_to_publish_work_town=False,
+    )
     # a CPD activity in their log
     cpd_services.activity_log(
         actor=applicant,

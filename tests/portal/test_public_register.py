@@ -174,8 +174,10 @@ def test_public_record_shows_only_what_may_be_published(client, categories, regi
 
 
 def test_previous_names_are_shown_when_the_council_enables_them(client, council, categories, registrar):
+    # (under rules that need no consent: the consent cases are in tests/portal/test_consent.py)
     council.public_register_shows_previous_names = True
-    council.save(update_fields=["public_register_shows_previous_names"])
+    council.optional_public_fields_need_consent = False
+    council.save(update_fields=["public_register_shows_previous_names", "optional_public_fields_need_consent"])
     entry = _register(categories, registrar, "Hélène", "Dubois", previous_names="Hélène Martin")
     response = client.get(reverse("portal:register-record", args=[entry.registration_number]))
     assert "Hélène Martin" in response.content.decode()
