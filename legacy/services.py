@@ -213,6 +213,15 @@ def _continue_numbering(numbering: dict[str, dict[str, Any]]) -> None:
             counter.save(update_fields=["last_value"])
 
 
+def _other_id(match: Match, by_row: dict[int, Practitioner]) -> int:
+    """The other record of a match: the practitioner made from another row, or the one already registered."""
+    if match.other_row is not None:
+        return by_row[match.other_row].pk
+    if match.practitioner_id is None:
+        raise ValueError("a match names another row or a practitioner")
+    return match.practitioner_id
+
+
 @transaction.atomic
 def legacy_import_commit(*, actor: User, legacy_import: LegacyImport) -> LegacyImport:
     """Import every row of a clean file, or nothing. The file is checked again first, against the
@@ -275,7 +284,7 @@ def legacy_import_commit(*, actor: User, legacy_import: LegacyImport) -> LegacyI
     pairs = [
         DuplicatePair(
             first_id=by_row[match.row].pk,
-            second_id=by_row[match.other_row].pk if match.other_row is not None else int(match.practitioner_id or 0),
+            second_id=_other_id(match, by_row),
             same_birth_date=match.same_birth_date,
             same_id=match.same_id,
             similarity=Decimal(str(round(match.similarity, 3))),

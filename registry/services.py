@@ -695,7 +695,8 @@ def practitioner_merge(*, actor: User, keep: Practitioner, absorb: Practitioner,
                 % {"records": model._meta.verbose_name_plural}
             ) from error
         moved[reference.label] = sorted(row.pk for row in rows)
-    attnames = {name: f"{name}_id" if name == "region" else name for name in _MERGE_FILLED_FIELDS}
+    columns = {field.name: field.attname for field in Practitioner._meta.concrete_fields}
+    attnames = {name: columns[name] for name in _MERGE_FILLED_FIELDS}
     filled = [name for name, attname in attnames.items() if not getattr(keep, attname) and getattr(absorb, attname)]
     for name in filled:
         setattr(keep, attnames[name], getattr(absorb, attnames[name]))
