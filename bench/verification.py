@@ -22,9 +22,14 @@ On its own PostgreSQL database (council_registry_bench_verify, created by script
 
    - lookup by number, GET /api/v1/practitioners/<number>: 95% numbers on the register, 5% unknown
      (valid check digit), with and without an API key. Latency: 2,000 requests one at a time (p50, p95
-     server time). Throughput: BENCH_VERIFY_CONCURRENCY (4) clients for BENCH_VERIFY_SECONDS (10 s)
-     each, after a warm-up, in a separate process (threads, one connection per request: gunicorn's sync
-     workers close each connection), against the bare view with the same generator and duration.
+     server time). Throughput: BENCH_VERIFY_CONCURRENCY (4) clients in a separate process (threads, one
+     connection per request: gunicorn's sync workers close each connection), against the bare view with
+     the same generator, in BENCH_VERIFY_ROUNDS (5) interleaved rounds after a warm-up of each: every
+     round runs the bare view, the keyed and the anonymous lookups for BENCH_VERIFY_SECONDS / rounds
+     (2 s of 10 s) each, the order turning from round to round. A 2-CPU machine's speed drifts by a third
+     between one minute and the next; measured side by side, the three share the drift, so the ratio
+     is the API's cost rather than the moment's. The ratio is of the rounds' totals; each round's
+     ratio is printed too, so the spread shows.
      The raw SQL of a lookup (entry, licence, notices) is timed too, for reference;
    - name search, GET /api/v1/practitioners?name=...&page_size=25: 200 names (common and rare tokens,
      one and two words, accented and not, partial words, names not on the register), one at a time,
@@ -78,6 +83,7 @@ from typing import Any
 DATABASE = "council_registry_bench_verify"
 PRACTITIONERS = int(os.environ.get("BENCH_VERIFY_PRACTITIONERS", "1000000"))
 SECONDS = float(os.environ.get("BENCH_VERIFY_SECONDS", "10"))
+ROUNDS = int(os.environ.get("BENCH_VERIFY_ROUNDS", "5"))
 CONCURRENCY = int(os.environ.get("BENCH_VERIFY_CONCURRENCY", "4"))
 WORKERS = 2
 WARMUP_SECONDS = 3.0
@@ -510,11 +516,28 @@ def load(config_path: str) -> None:
             "requests": len(latencies),
             "seconds": elapsed,
             "statuses": {str(code): count for code, count in statuses.items()},
-            "p50_ms": percentile(latencies, 50) * 1000,
-            "p95_ms": percentile(latencies, 95) * 1000,
+            "client_ms": [round(seconds * 1000, 3) for seconds in latencies],
         },
         sys.stdout,
     )
+
+
+def combined_load(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several rounds of the load generator's results as one: totals, and the latencies of all."""
+    statuses: Counter[str] = Counter()
+    for result in results:
+        statuses.update(result["statuses"])
+    return {
+        "requests": sum(result["requests"] for result in results),
+        "seconds": sum(result["seconds"] for result in results),
+        "statuses": dict(statuses),
+        "server_ms": [ms for result in results for ms in result["server_ms"]],
+        "client_ms": [ms for result in results for ms in result["client_ms"]],
+    }
+
+
+def per_second(result: dict[str, Any]) -> float:
+    return float(result["requests"] / result["seconds"])
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -990,26 +1013,37 @@ def main() -> None:
                 others, "latency, raw SQL", lambda: [timed_ms(lambda n=n: raw_lookup(n, day))[0] for n in numbers]
             )
 
-            # Throughput: the same generator, clients and duration for the bare view and the lookups.
-            def throughput_phase(requests: list[str]) -> dict[str, Any]:
-                run_load(server, requests, WARMUP_SECONDS, directory)
+            # Throughput: the same generator and clients for the bare view and the lookups, interleaved.
+            def measure_load(label: str, requests: list[str]) -> dict[str, Any]:
                 offset = server.log_offset()
-                result = run_load(server, requests, SECONDS, directory)
+                result = run_load(server, requests, SECONDS / ROUNDS, directory)
                 result["server_ms"] = [row[3] for row in server.log_since(offset, result["requests"])]
                 bad = {code: n for code, n in result["statuses"].items() if code not in ("200", "404")}
-                report.check(not bad, f"throughput: unexpected statuses {bad}")
+                report.check(not bad, f"throughput, {label}: unexpected statuses {bad}")
                 return result
 
-            throughput: dict[str, dict[str, Any]] = {}
-            for label, paths, headers in (
-                ("bare", ["/bench/bare"], None),
-                ("key", [lookup_path(i) for i in range(4000)], auth),
-                ("anonymous", [lookup_path(i) for i in range(4000)], None),
-            ):
-                requests = [get_request(server.port, path, headers) for path in paths]
-                throughput[label] = quietly(
-                    others, f"throughput, {label}", lambda requests=requests: throughput_phase(requests)
+            load_requests = {
+                label: [get_request(server.port, path, headers) for path in paths]
+                for label, paths, headers in (
+                    ("bare", ["/bench/bare"], None),
+                    ("key", [lookup_path(i) for i in range(4000)], auth),
+                    ("anonymous", [lookup_path(i) for i in range(4000)], None),
                 )
+            }
+            for requests in load_requests.values():
+                run_load(server, requests, WARMUP_SECONDS, directory)
+            order = list(load_requests)
+            rounds: list[dict[str, dict[str, Any]]] = []
+            for index in range(ROUNDS):
+                turned = order[index % len(order) :] + order[: index % len(order)]
+                rounds.append(
+                    quietly(
+                        others,
+                        f"throughput, round {index + 1}",
+                        lambda turned=turned: {label: measure_load(label, load_requests[label]) for label in turned},
+                    )
+                )
+            throughput = {label: combined_load([each[label] for each in rounds]) for label in order}
 
             # Name search, one at a time, against raw SQL, after a warm-up pass of both.
             search_paths = [
@@ -1123,7 +1157,7 @@ def main() -> None:
         result = throughput[name]
         rate = result["requests"] / result["seconds"]
         report.add(
-            f"{label}: throughput, {CONCURRENCY} clients x {SECONDS:.0f} s",
+            f"{label}: throughput, {CONCURRENCY} clients, {ROUNDS} x {SECONDS / ROUNDS:.0f} s",
             f"{rate:.0f} req/s",
             f"bare {bare_rate:.0f} req/s",
             f"{rate / bare_rate:.2f}",
@@ -1219,11 +1253,21 @@ def main() -> None:
         f"{app_export['baseline_mib']:.0f} MiB before it started (Django loaded), so the export itself grew it by "
         f"{export_growth:.0f} MiB (raw COPY: {raw_export['peak_mib'] - raw_export['baseline_mib']:.0f} MiB).\n"
     )
+    out.write(
+        "Throughput by round, req/s (each lookup's share of the same round's bare view): "
+        + "; ".join(
+            f"{index}. bare {per_second(each['bare']):.0f}, key {per_second(each['key']):.0f} "
+            f"({per_second(each['key']) / per_second(each['bare']):.2f}), anonymous {per_second(each['anonymous']):.0f} "
+            f"({per_second(each['anonymous']) / per_second(each['bare']):.2f})"
+            for index, each in enumerate(rounds, start=1)
+        )
+        + "\n"
+    )
     for label, name in (("API key", "key"), ("anonymous", "anonymous"), ("bare", "bare")):
         result = throughput[name]
         out.write(
             f"Load ({label}): {result['requests']} requests in {result['seconds']:.1f} s, statuses {result['statuses']}, "
-            f"client p50 / p95 {result['p50_ms']:.1f} / {result['p95_ms']:.1f} ms\n"
+            f"client p50 / p95 {summary(result['client_ms'])}\n"
         )
     out.write(
         "\nCPU used by other processes (not this run's), as a share of the machine: "
