@@ -5,12 +5,15 @@ settings.COUNCIL_SEARCH_COUNT_FLUSH_EVERY searches (and at exit), so the hottest
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 from collections import Counter
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _pending: Counter[tuple[str, str, str, str]] = Counter()
@@ -41,13 +44,26 @@ def search_counted(*, channel: str, kind: str, outcome: str, times: int = 1) -> 
 
 
 def search_counts_flush() -> int:
-    """Write the counts held so far. Returns how many searches were written."""
+    """Write the counts held so far. Returns how many searches were written.
+
+    The rows are written in key order. Processes flush at the same moments, and psycopg sends the upserts
+    as one pipeline, which is one transaction. Two processes taking the same rows' locks in different
+    orders would deadlock, and a search would fail for its statistics. A write that fails all the same
+    (the database busy or gone) keeps the counts for the next flush and never fails the search."""
     with _lock:
-        rows = [(*key, count) for key, count in _pending.items()]
+        rows = sorted((*key, count) for key, count in _pending.items())
         _pending.clear()
-    if rows:
-        with connection.cursor() as cursor:
+    if not rows:
+        return 0
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:  # a savepoint inside a request's transaction
             cursor.executemany(UPSERT, rows)
+    except DatabaseError:
+        logger.warning("search counts not written; kept for the next flush", exc_info=True)
+        with _lock:
+            for *key, count in rows:
+                _pending[tuple(key)] += count  # type: ignore[index]
+        return 0
     return sum(row[4] for row in rows)
 
 
