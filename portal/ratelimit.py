@@ -49,7 +49,8 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), PERIODS[period.strip()[0].lower()]
 
 
-def _redis_location() -> str | None:
+def redis_location() -> str | None:
+    """The default cache's Redis server (the first, which takes writes), or None when it is not Redis."""
     config = settings.CACHES.get("default", {})
     backend = config.get("BACKEND", "")
     if not backend or not issubclass(import_string(backend), RedisCache):
@@ -60,7 +61,8 @@ def _redis_location() -> str | None:
     return str(location) if location else None
 
 
-def _redis_client(location: str) -> Any:
+def redis_client(location: str) -> Any:
+    """The process's client for a Redis server: no retries, core.cache's short timeouts."""
     client = _clients.get(location)
     if client is None:
         import redis
@@ -87,9 +89,10 @@ def _local_hit(cache_key: str, limit: int, period: int) -> int | None:
     return max(1, math.ceil(until - now))
 
 
-def _redis_hit(location: str, cache_key: str, limit: int, period: int) -> int | None:
-    client = _redis_client(location)
-    count = client.incr(cache_key)
+def _redis_hit(location: str, cache_key: str, limit: int, period: int, count: int | None = None) -> int | None:
+    client = redis_client(location)
+    if count is None:
+        count = client.incr(cache_key)
     if count == 1:  # the first request of a window opens it
         client.expire(cache_key, period)
     if count <= limit:
@@ -101,11 +104,29 @@ def _redis_hit(location: str, cache_key: str, limit: int, period: int) -> int | 
     return max(1, math.ceil(remaining_ms / 1000))
 
 
+def hit_and_read(key: str, rate: str, read_key: str) -> tuple[int | None, str | None] | None:
+    """hit() on Redis, and the value of another Redis key (`read_key`, already made by the cache) read in the
+    same round trip: (seconds to wait or None, the value or None). None when the cache is not Redis or
+    Redis cannot be reached; then nothing was counted."""
+    location = redis_location()
+    if location is None:
+        return None
+    limit, period = parse_rate(rate)
+    cache_key = cache.make_and_validate_key(f"ratelimit:{key}")
+
+    def counted() -> tuple[int | None, str | None]:
+        count, value = redis_client(location).pipeline(transaction=False).incr(cache_key).get(read_key).execute()
+        wait = _redis_hit(location, cache_key, limit, period, count=int(count))
+        return wait, value.decode() if isinstance(value, bytes) else value
+
+    return guarded(outage_for(location), counted, lambda: None)
+
+
 def hit(key: str, rate: str) -> int | None:
     """Count one request against `key`. None when it is within `rate`, else the seconds to wait."""
     limit, period = parse_rate(rate)
     cache_key = f"ratelimit:{key}"
-    location = _redis_location()
+    location = redis_location()
     if location is not None:
         cache_key = cache.make_and_validate_key(cache_key)  # the cache's prefix and version, as its own keys
         return guarded(

@@ -110,7 +110,7 @@ def api_key_issue(*, actor: User, organisation: EmployerOrganisation, name: str)
 
 @transaction.atomic
 def api_key_revoke(*, actor: User, key: ApiKey, reason: str = "") -> ApiKey:
-    """Revoke a key. It is refused from the next request on (keys are checked on every request)."""
+    """Revoke a key. It is refused from the next request on, by every process (portal.keycache)."""
     _require_member(actor, key.organisation)
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     if key.revoked_at is not None:
@@ -131,17 +131,26 @@ WHERE k.prefix = %(prefix)s AND k.revoked_at IS NULL AND o.is_active
 
 
 def api_key_find(raw_key: str) -> ApiKey | None:
-    """The active key of an active organisation for a presented secret, or None. Compared in constant time.
+    """The active key of an active organisation for a presented secret, or None. Compared in constant time."""
+    row = api_key_row(raw_key)
+    return api_key_from_row(row) if row is not None else None
 
-    Every keyed API request asks this, so it is one narrow statement: the key's organisation and user
-    load only when used (roster changes, the audit trail)."""
+
+def api_key_row(raw_key: str) -> tuple[Any, ...] | None:
+    """api_key_find's database row, which portal.keycache keeps. Every keyed API request the process has
+    not seen the key of asks this, so it is one narrow statement: the key's organisation and user load
+    only when used (roster changes, the audit trail)."""
     if not raw_key.startswith(API_KEY_PREFIX):
         return None
     prefix, _sep, _secret = raw_key.removeprefix(API_KEY_PREFIX).partition("_")
     rows = fetch_prepared(_API_KEY_SQL, {"prefix": prefix})
     if not rows or not hmac.compare_digest(rows[0][3], api_key_hash(raw_key)):
         return None
-    return ApiKey.from_db(connection.alias, list(_API_KEY_FIELDS), rows[0])
+    return rows[0]
+
+
+def api_key_from_row(row: tuple[Any, ...]) -> ApiKey:
+    return ApiKey.from_db(connection.alias, list(_API_KEY_FIELDS), row)
 
 
 # Rosters ---------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def backend(request: Any, settings: Any) -> str:
 def _end_window(backend: str, key: str) -> None:
     """What the window's expiry does, without waiting for it."""
     if backend == "redis":
-        ratelimit._redis_client(REDIS_URL).delete(cache.make_and_validate_key(f"ratelimit:{key}"))
+        ratelimit.redis_client(REDIS_URL).delete(cache.make_and_validate_key(f"ratelimit:{key}"))
     else:
         cache.delete(f"ratelimit:{key}")
 
@@ -96,7 +96,7 @@ def test_a_raised_rate_applies_to_the_open_window(backend):
 def test_on_redis_the_counter_expires_with_its_window(settings):
     _use(settings, "redis")
     ratelimit.hit("key:11", "5/min")
-    client = ratelimit._redis_client(REDIS_URL)
+    client = ratelimit.redis_client(REDIS_URL)
     cache_key = cache.make_and_validate_key("ratelimit:key:11")
     assert int(client.get(cache_key)) == 1
     assert 0 < client.pttl(cache_key) <= 60_000
@@ -105,7 +105,7 @@ def test_on_redis_the_counter_expires_with_its_window(settings):
 def test_on_redis_a_counter_left_without_expiry_is_given_one(settings):
     # given a counter past the limit with no expiry (its process stopped between INCR and EXPIRE)
     _use(settings, "redis")
-    client = ratelimit._redis_client(REDIS_URL)
+    client = ratelimit.redis_client(REDIS_URL)
     cache_key = cache.make_and_validate_key("ratelimit:key:12")
     client.set(cache_key, 9)
     # when the caller comes back, they are refused for one window
