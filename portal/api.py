@@ -55,6 +55,25 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
         }
 
 
+def schema_limits(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular post-processing: what the serializers cannot say. The bulk check's limit is a setting
+    (COUNCIL_BULK_VERIFY_MAX), given as maxItems; every 429 carries Retry-After."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        numbers = component.get("properties", {}).get("registration_numbers")
+        if name.startswith("VerificationRequest") and numbers is not None:
+            numbers["maxItems"] = settings.COUNCIL_BULK_VERIFY_MAX
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            too_many = operation.get("responses", {}).get("429") if isinstance(operation, dict) else None
+            if too_many is not None:
+                too_many.setdefault("headers", {})["Retry-After"] = {
+                    "description": "Seconds until the caller's rate-limit window ends.",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+    return result
+
+
 # DRF refuses text holding a NUL character; this says so in the schema too (as its pattern), so that a
 # client (or schemathesis) does not take such text for valid input.
 NUL_FREE = RegexValidator(r"^[^\x00]*$", message=_("Text may not contain null characters."))

@@ -286,6 +286,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "portal.api.schema_limits"],
 }
 # Requests per minute: each API key, and each address calling without one (the public pages too).
 COUNCIL_API_KEY_RATE = env("COUNCIL_API_KEY_RATE", default="600/min")

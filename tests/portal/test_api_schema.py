@@ -196,6 +196,15 @@ def test_the_served_schema_is_a_valid_openapi_document(client: Any, council: Any
     search = document["paths"]["/api/v1/practitioners"]["get"]["responses"]
     assert list(search["400"]["content"]) == ["application/problem+json"]
     assert list(search["200"]["content"]) == ["application/json"]
+    # and it states the bulk check's limit, and that every 429 says when to try again
+    bulk = document["components"]["schemas"]["VerificationRequestRequest"]["properties"]["registration_numbers"]
+    assert bulk["maxItems"] == 10_000
+    too_many = [
+        operation["responses"]["429"] for item in document["paths"].values() for operation in item.values()
+        if "429" in operation["responses"]
+    ]  # fmt: skip
+    assert len(too_many) >= 5
+    assert all(response["headers"]["Retry-After"]["required"] for response in too_many)
 
 
 @pytest.mark.django_db
