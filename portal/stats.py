@@ -61,8 +61,8 @@ def search_counts_flush() -> int:
     except DatabaseError:
         logger.warning("search counts not written; kept for the next flush", exc_info=True)
         with _lock:
-            for *key, count in rows:
-                _pending[tuple(key)] += count  # type: ignore[index]
+            for day, channel, kind, outcome, count in rows:
+                _pending[(day, channel, kind, outcome)] += count
         return 0
     return sum(row[4] for row in rows)
 

@@ -69,8 +69,9 @@ def signature(*, secret: str, timestamp: int, body: bytes) -> str:
 def url_check(url: str) -> None:
     """Refuse addresses a council server should not call: not https, or on a private network (unless
     COUNCIL_WEBHOOK_ALLOW_PRIVATE, for development and tests, where the name need not resolve yet)."""
-    _scheme_check(url)
-    if not settings.COUNCIL_WEBHOOK_ALLOW_PRIVATE:
+    if settings.COUNCIL_WEBHOOK_ALLOW_PRIVATE:
+        _scheme_check(url)
+    else:
         approved_addresses(url)
 
 
@@ -82,14 +83,17 @@ def _scheme_check(url: str) -> None:
         raise ApplicationError(_("The webhook address must use https://."))
 
 
+def _port(url: str) -> int:
+    parts = urlsplit(url)
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
 def approved_addresses(url: str) -> list[str]:
     """The addresses the url's host name resolves to now, every one of them checked as url_check does: the
     only addresses an attempt may connect to."""
     _scheme_check(url)
-    parts = urlsplit(url)
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(urlsplit(url).hostname, _port(url), type=socket.SOCK_STREAM)
     except (OSError, ValueError) as error:
         raise ApplicationError(_("The webhook address's host name could not be found.")) from error
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -103,12 +107,11 @@ def approved_addresses(url: str) -> list[str]:
 def _post(url: str, addresses: list[str], *, body: bytes, headers: dict[str, str]) -> int:
     """POST to the url, connecting only to `addresses` (approved_addresses(), tried in turn). Returns the status."""
     parts = urlsplit(url)
-    https = parts.scheme == "https"
-    port = parts.port or (443 if https else 80)
+    port = _port(url)
     timeout = settings.COUNCIL_WEBHOOK_TIMEOUT_SECONDS
     connection: http.client.HTTPConnection = (
         http.client.HTTPSConnection(str(parts.hostname), port, timeout=timeout, context=ssl.create_default_context())
-        if https
+        if parts.scheme == "https"
         else http.client.HTTPConnection(str(parts.hostname), port, timeout=timeout)
     )
 
@@ -150,8 +153,11 @@ def deliver(*, delivery_id: int) -> WebhookDelivery | None:
         delivery = (
             WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("organisation")
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), pk=delivery_id)
-            .filter(status=DeliveryStatus.PENDING)
+            .filter(
+                Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+                pk=delivery_id,
+                status=DeliveryStatus.PENDING,
+            )
             .first()
         )
         if delivery is None:
